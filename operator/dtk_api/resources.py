@@ -1,0 +1,50 @@
+"""Every name the operator, the plugin and the CRDs agree on, written once."""
+
+from __future__ import annotations
+
+from typing import Final
+
+GROUP: Final = "dtk.io"
+VERSION: Final = "v1alpha1"
+API_VERSION: Final = f"{GROUP}/{VERSION}"
+CATEGORY: Final = "dtk"
+
+ASSEMBLY_KIND: Final = "Assembly"
+ASSEMBLY_PLURAL: Final = "assemblies"
+INSTANCE_KIND: Final = "ServiceInstance"
+INSTANCE_PLURAL: Final = "serviceinstances"
+TASK_KIND: Final = "Task"
+TASK_PLURAL: Final = "tasks"
+
+# Labels and annotations carry our own group so that nothing clashes with kopf's defaults.
+INSTANCE_LABEL: Final = f"{GROUP}/service-instance"
+WORKFLOW_LABEL: Final = f"{GROUP}/workflow"
+GENERATION_ANNOTATION: Final = f"{GROUP}/instance-generation"
+FINALIZER: Final = f"{GROUP}/finalizer"
+KOPF_PREFIX: Final = GROUP
+
+# EC2 tags written at launch; the token tag makes creation idempotent (SPEC section 7).
+TAG_INSTANCE: Final = f"{GROUP}/service-instance"
+TAG_NAMESPACE: Final = f"{GROUP}/namespace"
+TAG_NODE: Final = f"{GROUP}/node"
+TAG_TOKEN: Final = f"{GROUP}/token"
+
+# Argo CD tracks what it applied with these; a Task must never inherit them (SPEC section 6).
+GITOPS_TRACKING_KEYS: Final = (
+    "app.kubernetes.io/instance",
+    "argocd.argoproj.io/instance",
+    "argocd.argoproj.io/tracking-id",
+    "kustomize.toolkit.fluxcd.io/name",
+    "kustomize.toolkit.fluxcd.io/namespace",
+)
+
+CREATE_WORKFLOW: Final = "create"
+CONVERGE_DISPLAY_NAME: Final = "assembly_converge"
+POWER_ON_WORKFLOW: Final = "power_on"
+ASSEMBLY_WIDE_NODE: Final = "assembly_wide"
+DEFAULT_TASK_TIMEOUT_SECONDS: Final = 1200
+
+
+def workflow_display_name(workflow: str) -> str:
+    """The top row's label: DTK shows the converge workflow as `assembly_converge`."""
+    return CONVERGE_DISPLAY_NAME if workflow == CREATE_WORKFLOW else workflow

@@ -1,0 +1,61 @@
+"""`{{x}}` substitution and the safety rule for run-time parameters (SPEC section 2)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+
+_VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
+SAFE_PARAM_VALUE = re.compile(r"^[A-Za-z0-9._:/@+=,-]*$")
+NODE_FIELDS = ("name", "privateIp", "publicIp", "dnsName", "instanceId")
+
+
+class TemplateError(ValueError):
+    """Bad input in a Task or its Assembly: permanent, reported before anything runs."""
+
+
+def has_template(text: str) -> bool:
+    return _VARIABLE.search(text) is not None
+
+
+def variables_in(text: str) -> list[str]:
+    return _VARIABLE.findall(text)
+
+
+def render(text: str, lookup: Callable[[str], str | None]) -> str:
+    """Replaces every `{{x}}`; an unknown variable is an error naming it and the term."""
+
+    def replace(match: re.Match[str]) -> str:
+        value = lookup(match[1])
+        if value is None:
+            raise TemplateError(f"unknown variable '{match[1]}' in '{text}'")
+        return value
+
+    return _VARIABLE.sub(replace, text)
+
+
+def render_with(text: str, values: Mapping[str, str]) -> str:
+    return render(text, values.get)
+
+
+def is_node_variable(name: str, node_names: Iterable[str]) -> bool:
+    """`node.privateIp` or `nodes.slaves:1.privateIp`: filled in only when the step runs."""
+    head, _, fld = name.rpartition(".")
+    if head == "node":
+        return fld in NODE_FIELDS
+    prefix, _, node = head.partition(".")
+    return prefix == "nodes" and fld in NODE_FIELDS and node in set(node_names)
+
+
+def check_params(params: Mapping[str, str]) -> None:
+    """Task params are the only run-time input: refuse anything a shell could misread."""
+    for name, value in params.items():
+        if not SAFE_PARAM_VALUE.match(value):
+            raise TemplateError(
+                f"param '{name}' has a value that is not allowed: only letters, digits and ._:/@+=,- may be used"
+            )
+
+
+def env_name(attribute: str) -> str:
+    """`hadoop::namenode.port` -> DTK_ATTR_HADOOP__NAMENODE_PORT; `port` -> DTK_ATTR_PORT."""
+    return "DTK_ATTR_" + re.sub(r"[^A-Za-z0-9]", "_", attribute).upper()

@@ -1,0 +1,59 @@
+"""Cross-reference checks on an Assembly that a CRD schema cannot express (SPEC section 2)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING
+
+from dtk_api.refs import parse_ref, split_action
+from dtk_api.resources import ASSEMBLY_WIDE_NODE
+from dtk_api.templating import has_template
+
+if TYPE_CHECKING:
+    from dtk_api.assembly import AssemblySpec, StageDef
+
+
+def static_refs(refs: Sequence[str]) -> list[str]:
+    """Stage references without `{{param}}`: those can be checked before any Task runs."""
+    return [r for r in refs if not has_template(r)]
+
+
+def _placement_problems(spec: AssemblySpec) -> Iterator[str]:
+    for ref in spec.assembly_wide:
+        if ref.name not in spec.components:
+            yield f"assemblyWide names unknown component '{ref}'"
+    for node in (*spec.nodes, *spec.groups):
+        kind = "node group" if node.cardinality is not None else "node"
+        if not node.name or ":" in node.name or node.name == ASSEMBLY_WIDE_NODE:
+            yield f"{kind} name '{node.name}' is not allowed (empty, reserved, or contains ':')"
+        if node.cardinality is not None and node.cardinality < 0:
+            yield f"node group '{node.name}' has cardinality {node.cardinality}; it must be 0 or more"
+        for ref in node.components:
+            if ref.name not in spec.components:
+                yield f"{kind} '{node.name}' names unknown component '{ref}'"
+
+
+def _stage_ref_problems(spec: AssemblySpec, flow: str, stage: StageDef) -> Iterator[str]:
+    where = f"workflow '{flow}' stage '{stage.name}'"
+    for text in static_refs(stage.refs):
+        if stage.mode != "actions":
+            if parse_ref(text).name not in spec.components:
+                yield f"{where} names unknown component '{text}'"
+            continue
+        ref, method = split_action(text)
+        component = spec.components.get(ref.name)
+        if component is None:
+            yield f"{where} names unknown component '{ref}' in action '{text}'"
+        elif method not in component.actions:
+            yield f"{where}: action '{method}' is not defined on component '{ref.name}'"
+
+
+def check_assembly(spec: AssemblySpec) -> list[str]:
+    problems = list(_placement_problems(spec))
+    node_names = {n.name for n in (*spec.nodes, *spec.groups)}
+    for flow in spec.workflows.values():
+        for stage in flow.stages:
+            if stage.node and stage.node not in node_names | {ASSEMBLY_WIDE_NODE}:
+                problems.append(f"workflow '{flow.name}' stage '{stage.name}' names unknown node '{stage.node}'")
+            problems.extend(_stage_ref_problems(spec, flow.name, stage))
+    return problems
