@@ -1,0 +1,69 @@
+"""Follows one Task through a watch until it ends (driven by changes, not a fixed poll)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from typing import Any
+
+from dtk_api import resources as r
+from dtk_api.task_status import TERMINAL_TASK_STATES
+from kubectl_dtk.client import ApiError, Body, DtkClient
+
+# A watch connection lasts at most this long (seconds); when it ends quietly the current
+# body is yielded again, so a caller gets a tick at least this often (CI heartbeats).
+WATCH_WINDOW_SECONDS = 25
+RECONNECT_PAUSE_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+
+
+class FollowTimeout(TimeoutError):
+    """The caller's --timeout passed before the Task ended (exit code 3)."""
+
+
+def is_finished(task: Body) -> bool:
+    return str((task.get("status") or {}).get("state", "")) in TERMINAL_TASK_STATES
+
+
+def _events(client: DtkClient, name: str, resource_version: str, window: int) -> Iterator[Body]:
+    for event in client.watch(r.TASK_PLURAL, name=name, resource_version=resource_version, timeout_seconds=window):
+        kind = event.get("type")
+        if kind == "DELETED":
+            raise ApiError(f"task {name} was deleted", not_found=True)
+        if kind == "ERROR":  # typically 410 Gone: our resourceVersion is too old; start over from a GET
+            return
+        if kind in ("ADDED", "MODIFIED"):
+            yield event["object"]
+
+
+def follow_task(client: DtkClient, name: str, *, timeout: float | None = None) -> Iterator[Body]:
+    """Yields the Task now and after every change, until it has ended; raises FollowTimeout."""
+    deadline = time.monotonic() + timeout if timeout else None
+    task = client.get(r.TASK_PLURAL, name)
+    yield task
+    failures = 0
+    while not is_finished(task):
+        remaining = deadline - time.monotonic() if deadline else float(WATCH_WINDOW_SECONDS)
+        if remaining <= 0:
+            raise FollowTimeout(f"task {name} did not finish within {timeout:g} s")
+        window = max(1, min(WATCH_WINDOW_SECONDS, int(remaining + 0.999)))
+        version = str(task.get("metadata", {}).get("resourceVersion", ""))
+        try:
+            for task in _events(client, name, version, window):
+                failures = 0
+                yield task
+                if is_finished(task):
+                    return
+            task = client.get(r.TASK_PLURAL, name)
+            yield task
+        except (ConnectionError, OSError, _requests_errors()) as error:
+            if failures >= len(RECONNECT_PAUSE_SECONDS):
+                raise ApiError(f"lost the connection to the API server: {error}") from error
+            time.sleep(RECONNECT_PAUSE_SECONDS[failures])
+            failures += 1
+
+
+def _requests_errors() -> type[Exception]:
+    import requests
+
+    error: Any = requests.RequestException
+    return error  # type: ignore[no-any-return]

@@ -1,0 +1,107 @@
+"""A ServiceInstance's phase, LAST RUN and conditions, derived from facts (pure; SPEC 3 and 6)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from dtk_api import conditions as c
+from dtk_api.resources import CREATE_WORKFLOW, POWER_ON_WORKFLOW
+
+CONVERGE_WORKFLOWS = frozenset({CREATE_WORKFLOW, POWER_ON_WORKFLOW})
+
+
+@dataclass(frozen=True)
+class TaskSummary:
+    """One Task of the instance, in creation order."""
+
+    name: str
+    workflow: str
+    state: str
+    message: str = ""
+    started: bool = False
+
+
+@dataclass(frozen=True)
+class Problem:
+    reason: str
+    message: str
+
+
+@dataclass(frozen=True)
+class InstanceFacts:
+    generation: int
+    staged: bool
+    power: str
+    tasks: Sequence[TaskSummary]
+    problem: Problem | None = None
+
+
+def phase(facts: InstanceFacts) -> str:
+    """DTK's STATUS: pending until something ran, stopped when powered off, else running."""
+    if facts.power == "stopped":
+        return "stopped"
+    if facts.staged and not any(t.started for t in facts.tasks):
+        return "pending"
+    return "running" if any(t.started for t in facts.tasks) else "pending"
+
+
+def last_run(facts: InstanceFacts) -> dict[str, str] | None:
+    """DTK's LAST RUN: the latest Task that has started; blank before any did."""
+    started = [t for t in facts.tasks if t.started]
+    return {"task": started[-1].name, "state": started[-1].state} if started else None
+
+
+def _converge(facts: InstanceFacts) -> TaskSummary | None:
+    found = [t for t in facts.tasks if t.workflow in CONVERGE_WORKFLOWS]
+    return found[-1] if found else None
+
+
+def _reconciling(facts: InstanceFacts) -> tuple[bool, str, str]:
+    active = [t for t in facts.tasks if t.state in ("pending", "executing")]
+    if not active:
+        return False, c.REASON_TASK_SUCCEEDED, "no task is pending or executing"
+    task = active[0]
+    reason = c.REASON_TASK_RUNNING if task.state == "executing" else c.REASON_TASK_PENDING
+    return True, reason, f"task {task.name} is {task.state}" + (f" ({task.message})" if task.message else "")
+
+
+def _stalled(facts: InstanceFacts) -> tuple[bool, str, str]:
+    if facts.problem is not None:
+        return True, facts.problem.reason, facts.problem.message
+    task = _converge(facts)
+    if task is not None and task.state in ("failed", "cancelled"):
+        reason = c.REASON_TASK_FAILED if task.state == "failed" else c.REASON_TASK_CANCELLED
+        hint = "fix the cause and converge again (a new spec generation or `kubectl dtk converge`)"
+        return True, reason, f"task {task.name} {task.state}: {task.message or 'see its status'}; {hint}"
+    return False, c.REASON_VALID, "spec is valid and no task has failed"
+
+
+def _ready(facts: InstanceFacts) -> tuple[bool, str, str]:
+    task = _converge(facts)
+    if facts.problem is not None:
+        return False, facts.problem.reason, facts.problem.message
+    if facts.power == "stopped":
+        return False, c.REASON_STOPPED, "nodes are powered off (spec.power: stopped)"
+    if facts.staged and task is None:
+        return False, c.REASON_STAGED, "staged: set spec.staged to false to deploy"
+    if task is None:
+        return False, c.REASON_NOT_DEPLOYED, "no converge task yet"
+    if task.state == "succeeded":
+        return True, c.REASON_TASK_SUCCEEDED, f"nodes are up and task {task.name} succeeded"
+    reason = {"failed": c.REASON_TASK_FAILED, "cancelled": c.REASON_TASK_CANCELLED,
+              "executing": c.REASON_TASK_RUNNING}.get(task.state, c.REASON_TASK_PENDING)
+    return False, reason, f"task {task.name} is {task.state}"
+
+
+def instance_conditions(
+    previous: Sequence[Mapping[str, object]], facts: InstanceFacts, now: datetime
+) -> list[c.RawCondition]:
+    out: Sequence[Mapping[str, object]] = previous
+    for type_, (flag, reason, message) in (
+        (c.READY, _ready(facts)), (c.RECONCILING, _reconciling(facts)), (c.STALLED, _stalled(facts)),
+    ):
+        out = c.set_condition(out, type_=type_, status="True" if flag else "False", reason=reason,
+                              message=message, now=now, generation=facts.generation)
+    return list(out)  # type: ignore[arg-type]

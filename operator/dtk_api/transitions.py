@@ -1,0 +1,126 @@
+"""Pure state changes on a Task's status; the clock is always a parameter.
+
+Roll-up (DTK's `new_parent_status`): a parent is cancelled if any child is cancelled, else failed
+if any child failed, else succeeded once all children succeeded, else executing. A parent starts
+with its first child and ends when it leaves `executing`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+
+from dtk_api.task_status import (
+    Failure, Message, MessageType, Step, StepError, StepStatus, TaskState, TaskStatus, parent_index,
+)
+
+MAX_MESSAGES = 200
+
+
+def _rolled_up(children: Sequence[Step]) -> StepStatus:
+    statuses = {c.status for c in children}
+    if "cancelled" in statuses:
+        return "cancelled"
+    if statuses & {"failed", "preconditions_failed"}:
+        return "failed"
+    if statuses == {"succeeded"}:
+        return "succeeded"
+    return "executing" if statuses - {""} else ""
+
+
+def _roll_up(steps: list[Step], index: str, now: datetime) -> None:
+    """Recomputes every ancestor of `index`, innermost first."""
+    positions = {s.index: i for i, s in enumerate(steps)}
+    parent = parent_index(index)
+    while parent is not None:
+        at = positions[parent]
+        kids = [s for s in steps if s.index and parent_index(s.index) == parent]
+        status = _rolled_up(kids)
+        step = steps[at]
+        started = step.started_at or min((k.started_at for k in kids if k.started_at), default=None)
+        ended = step.ended_at or (now if status not in ("", "executing") else None)
+        steps[at] = replace(step, status=status, started_at=started, ended_at=ended)
+        parent = parent_index(parent)
+
+
+def _update_step(task: TaskStatus, index: str, now: datetime, **changes: object) -> TaskStatus:
+    steps = list(task.steps)
+    at = next(i for i, s in enumerate(steps) if s.index == index)
+    steps[at] = replace(steps[at], **changes)  # type: ignore[arg-type]
+    _roll_up(steps, index, now)
+    return replace(task, steps=tuple(steps), updated_at=now)
+
+
+def start_step(task: TaskStatus, index: str, now: datetime) -> TaskStatus:
+    return _update_step(task, index, now, status="executing", started_at=now, ended_at=None,
+                        results=(), errors=())
+
+
+def finish_step(
+    task: TaskStatus,
+    index: str,
+    now: datetime,
+    *,
+    status: StepStatus,
+    results: Sequence[object] = (),
+    errors: Sequence[StepError] = (),
+) -> TaskStatus:
+    return _update_step(task, index, now, status=status, ended_at=now, results=tuple(results),
+                        errors=tuple(errors))
+
+
+def record_results(task: TaskStatus, index: str, now: datetime, results: Sequence[object]) -> TaskStatus:
+    """Partial results of a running leaf: users see each command's outcome as it comes."""
+    return _update_step(task, index, now, results=tuple(results))
+
+
+def add_message(
+    task: TaskStatus, now: datetime, kind: MessageType, text: str, *, name: str = "", stacktrace: str = ""
+) -> TaskStatus:
+    """vappio's log; the newest MAX_MESSAGES are kept so the status stays bounded."""
+    message = Message(type=kind, time=now, text=text, name=name, stacktrace=stacktrace)
+    return replace(task, messages=(*task.messages, message)[-MAX_MESSAGES:], updated_at=now)
+
+
+def begin(task: TaskStatus, now: datetime) -> TaskStatus:
+    return replace(task, state="executing", message="", started_at=task.started_at or now, updated_at=now)
+
+
+def wait_for(task: TaskStatus, now: datetime, message: str) -> TaskStatus:
+    if task.state == "pending" and task.message == message:
+        return task
+    return replace(task, state="pending", message=message, updated_at=now)
+
+
+def interrupt_running(task: TaskStatus, now: datetime, *, status: StepStatus, error: str) -> TaskStatus:
+    """Every executing leaf becomes `status` (cancelled on cancel, failed on a Task timeout)."""
+    running = [s.index for s in task.steps if s.status == "executing" and _is_leaf_index(task.steps, s.index)]
+    for index in running:
+        errors = (StepError(message=error, type="user"),) if status == "failed" else ()
+        task = finish_step(task, index, now, status=status, errors=errors)
+    return task
+
+
+def _is_leaf_index(steps: Sequence[Step], index: str) -> bool:
+    return not any(s.index and parent_index(s.index) == index for s in steps)
+
+
+def end(task: TaskStatus, now: datetime, state: TaskState, *, failure: Failure | None = None) -> TaskStatus:
+    """Ends the Task; the top row takes the same outcome even when no stage had started."""
+    steps = list(task.steps)
+    if steps and steps[0].status not in ("succeeded", "failed", "cancelled"):
+        steps[0] = replace(steps[0], status=state if state != "pending" else "",
+                           started_at=steps[0].started_at or task.started_at or now, ended_at=now)
+    return replace(task, state=state, ended_at=now, updated_at=now, steps=tuple(steps),
+                   failure=failure or task.failure, message="")
+
+
+def reset_interrupted(task: TaskStatus) -> TaskStatus:
+    """After an operator restart: rows that were executing run again; succeeded rows never do."""
+    steps = [
+        replace(s, status="", started_at=None, ended_at=None, results=(), errors=())
+        if s.status == "executing" and _is_leaf_index(task.steps, s.index) else s
+        for s in task.steps
+    ]
+    return replace(task, steps=tuple(steps))

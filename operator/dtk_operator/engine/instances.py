@@ -1,0 +1,99 @@
+"""A ServiceInstance's checks and its status, recomputed from the world on every call."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from dtk_api import conditions as c
+from dtk_api import resources as r
+from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly
+from dtk_api.instance_status import InstanceFacts, Problem, instance_conditions, last_run, phase
+from dtk_operator.engine.services import InstanceKey, Services
+from dtk_operator.engine.tasks import summaries, tasks_of
+from dtk_operator.kube.client import Body
+
+
+@dataclass(frozen=True)
+class Checked:
+    """The outcome of checking an instance: a problem, or its parsed Assembly."""
+
+    problem: Problem | None
+    assembly: AssemblySpec | None = None
+    assembly_body: Body | None = None
+
+
+def key_of(body: Mapping[str, Any]) -> InstanceKey:
+    return body["metadata"]["namespace"], body["metadata"]["name"]
+
+
+def cardinalities(spec: Mapping[str, Any], assembly: AssemblySpec) -> dict[str, int]:
+    sizes = {g.name: g.cardinality or 0 for g in assembly.groups}
+    sizes.update({str(g.get("name")): int(g.get("cardinality", 0)) for g in spec.get("nodeGroups") or []})
+    return sizes
+
+
+async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked:
+    spec = body.get("spec") or {}
+    namespace = body["metadata"]["namespace"]
+    target = spec.get("target") or {}
+    if target.get("provider") == "local" and not services.options.allow_local_target:
+        return Checked(Problem(c.REASON_LOCAL_TARGET_DISABLED,
+                               "the local target runs commands on the operator's host; start the operator with "
+                               "--allow-local-target to use it"))
+    if target.get("provider", "local") not in services.targets:
+        return Checked(Problem(c.REASON_INVALID_SPEC, f"target provider '{target.get('provider')}' is not available"))
+    ref = str((spec.get("assemblyRef") or {}).get("name", ""))
+    asm_body = await services.kube.get(r.ASSEMBLY_PLURAL, namespace, ref) if ref else None
+    if asm_body is None:
+        return Checked(Problem(c.REASON_ASSEMBLY_NOT_FOUND, f"assembly '{ref}' not found in namespace {namespace}"))
+    try:
+        assembly = parse_assembly(asm_body.get("spec") or {})
+    except SpecError as error:
+        return Checked(Problem(c.REASON_INVALID_SPEC, f"assembly '{ref}' is invalid: {error}"))
+    known = {g.name for g in assembly.groups}
+    unknown = [str(g.get("name")) for g in spec.get("nodeGroups") or [] if g.get("name") not in known]
+    if unknown:
+        return Checked(Problem(c.REASON_INVALID_SPEC, f"nodeGroups names unknown group(s): {', '.join(unknown)}"))
+    return Checked(None, assembly, asm_body)
+
+
+def revision(body: Mapping[str, Any], assembly_body: Mapping[str, Any]) -> str:
+    """What a converge depends on: a change here (not in staged/power/policy) makes a new Task."""
+    spec = body.get("spec") or {}
+    relevant = {k: spec.get(k) for k in ("assemblyRef", "target", "attributes", "nodeGroups")}
+    meta = assembly_body.get("metadata", {})
+    relevant["assembly"] = [meta.get("uid"), meta.get("generation")]
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
+
+
+async def refresh_instance(services: Services, namespace: str, name: str, *, observed: int | None = None) -> None:
+    """Recomputes phase, LAST RUN and conditions. Only the reconcile handler, which acted on a
+    generation, passes `observed`; everyone else keeps the observedGeneration already there."""
+    async with services.lock((namespace, name)):
+        body = await services.kube.get(r.INSTANCE_PLURAL, namespace, name)
+        if body is None:
+            return
+        checked = await check_instance(services, body)
+        status = body.get("status") or {}
+        generation = observed if observed is not None else int(status.get("observedGeneration") or 0)
+        spec = body.get("spec") or {}
+        facts = InstanceFacts(
+            generation=generation, staged=bool(spec.get("staged")), power=str(spec.get("power") or "running"),
+            tasks=summaries(await tasks_of(services.kube, namespace, name)), problem=checked.problem,
+        )
+        patch: dict[str, object] = {
+            "phase": phase(facts), "lastRun": last_run(facts),
+            "conditions": instance_conditions(status.get("conditions") or [], facts, datetime.now(UTC)),
+            "message": checked.problem.message if checked.problem else "",
+        }
+        if checked.assembly is not None:
+            patch["assemblyTemplate"] = checked.assembly.template_path
+            patch["nodeCount"] = checked.assembly.node_count(cardinalities(spec, checked.assembly))
+        if observed is not None:
+            patch["observedGeneration"] = observed
+        await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, name, patch)

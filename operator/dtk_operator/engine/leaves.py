@@ -1,0 +1,124 @@
+"""Runs one leaf row: create a node, or run a node's component steps / actions in order."""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass
+
+from dtk_api.assembly import CommandSpec
+from dtk_api.plan_stages import LeafWork, WorkUnit
+from dtk_api.task_status import CommandResult
+from dtk_api.templating import TemplateError, env_name, render
+from dtk_api.transitions import record_results
+from dtk_operator.engine.run_state import RunState
+from dtk_operator.targets.base import (
+    CommandOutcome, CommandRequest, NodeFacts, NodeRequest, Target, TargetError,
+)
+
+MESSAGE_TAIL = 500  # characters of output quoted in result messages and errors
+GUARD_TIMEOUT_SECONDS = 60.0  # an if/unless guard is a quick check, never a long job
+Lookup = Callable[[str], str | None]
+
+
+@dataclass(frozen=True)
+class LeafContext:
+    """Where a leaf runs and how a created node is recorded."""
+
+    namespace: str
+    instance: str
+    target: Target
+    bindings: Mapping[str, Mapping[str, str]]
+    remember: Callable[[NodeFacts], Awaitable[None]]
+
+
+def _lookup(run: RunState, node: str, variables: Mapping[str, str]) -> Lookup:
+    def lookup(name: str) -> str | None:
+        if name in variables:
+            return variables[name]
+        head, _, field = name.rpartition(".")
+        owner = node if head == "node" else head.partition(".")[2] if head.startswith("nodes.") else ""
+        facts = run.nodes.get(owner)
+        return facts.variables().get(field) if facts else None
+
+    return lookup
+
+
+def _env(unit: WorkUnit, node: str) -> dict[str, str]:
+    env = {env_name(k): v for k, v in unit.variables.items() if not k.startswith("component.")}
+    env.update(DTK_NODE=node, DTK_COMPONENT=unit.component)
+    return env
+
+
+def _failure_text(outcome: CommandOutcome, timeout: float | None) -> str:
+    if outcome.timed_out:
+        return f"Timeout ({timeout:g} sec) for this action has been exceeded"
+    last = outcome.stderr.strip().splitlines()[-1:] or outcome.stdout.strip().splitlines()[-1:]
+    detail = f": {last[0][-MESSAGE_TAIL:]}" if last else ""
+    return f"Error in action; syscall status = {outcome.return_code}{detail}"
+
+
+class LeafRunner:
+    def __init__(self, run: RunState, ctx: LeafContext) -> None:
+        self.run, self.ctx = run, ctx
+
+    async def __call__(self, index: str, work: LeafWork) -> None:
+        """Never raises but for cancellation: every failure becomes the row's error."""
+        self.run.start(index)
+        try:
+            if work.kind in ("create_node", "power_on_node"):
+                await self._create(index, work)
+            else:
+                await self._units(index, work)
+        except (TargetError, TemplateError) as error:
+            self.run.fail(index, node=work.node, message=str(error))
+        except Exception as error:  # noqa: BLE001 - an operator bug must fail the row, not the process
+            self.run.fail(index, node=work.node, message=f"operator error: {error!r}", kind="server",
+                          stacktrace=traceback.format_exc())
+
+    async def _create(self, index: str, work: LeafWork) -> None:
+        group = work.node.rpartition(":")[0]
+        request = NodeRequest(namespace=self.ctx.namespace, instance=self.ctx.instance, name=work.node, group=group,
+                              binding=self.ctx.bindings.get(group or work.node, {}))
+        facts = await self.ctx.target.create_node(request)
+        self.run.nodes[work.node] = facts
+        await self.ctx.remember(facts)
+        self.run.succeed(index)
+
+    async def _command(self, facts: NodeFacts, text: str, env: Mapping[str, str], timeout: float | None) -> CommandOutcome:
+        request = CommandRequest(run=text, namespace=self.ctx.namespace, instance=self.ctx.instance, env=env,
+                                 timeout_seconds=timeout)
+        return await self.ctx.target.run(facts, request)
+
+    async def _skipped(self, facts: NodeFacts, command: CommandSpec, lookup: Lookup, env: Mapping[str, str]) -> str:
+        """DTK's if/unless guards: the reason a command is skipped, or "" to run it."""
+        for guard, runs_when_zero, label in ((command.if_, True, "if"), (command.unless, False, "unless")):
+            if guard:
+                outcome = await self._command(facts, render(guard, lookup), env, GUARD_TIMEOUT_SECONDS)
+                if (outcome.return_code == 0) != runs_when_zero:
+                    return f"{label} guard '{guard}'"
+        return ""
+
+    async def _units(self, index: str, work: LeafWork) -> None:
+        facts = self.run.nodes.get(work.node) or NodeFacts(name=work.node)
+        results: list[CommandResult] = []
+        for unit in work.units:
+            lookup, env = _lookup(self.run, work.node, unit.variables), _env(unit, work.node)
+            for command in unit.commands:
+                text = render(command.run, lookup)
+                if reason := await self._skipped(facts, command, lookup, env):
+                    self.run.log("debug", f"step {index} on {work.node}: skipped '{text}' ({reason})")
+                    continue
+                outcome = await self._command(facts, text, env, command.timeout_seconds)
+                results.append(CommandResult(run=text, return_code=outcome.return_code, stdout=outcome.stdout,
+                                             stderr=outcome.stderr, truncated=outcome.truncated))
+                if "." in unit.label and outcome.stdout.strip():
+                    self.run.log("result", f"{work.node} {unit.label}: {outcome.stdout.strip()[-MESSAGE_TAIL:]}")
+                if outcome.timed_out or outcome.return_code != 0:
+                    self.run.fail(index, node=work.node, results=tuple(results), return_code=outcome.return_code,
+                                  stderr=outcome.stderr,
+                                  message=f"{unit.label}: {_failure_text(outcome, command.timeout_seconds)}")
+                    return
+                done = tuple(results)
+                self.run.apply(lambda s, now: record_results(s, index, now, done))
+        self.run.succeed(index, tuple(results))

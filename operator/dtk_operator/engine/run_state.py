@@ -1,0 +1,73 @@
+"""One Task's status while it runs: every change goes through dtk_api.transitions and is
+handed to the coalescing writer."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import UTC, datetime
+
+from dtk_api.conditions import task_conditions
+from dtk_api.plan import Plan
+from dtk_api.task_status import Failure, MessageType, StepError, StepStatus, TaskStatus, to_status
+from dtk_api import transitions as t
+from dtk_operator.engine.writer import StatusWriter
+from dtk_operator.targets.base import NodeFacts
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class RunState:
+    def __init__(self, *, status: TaskStatus, writer: StatusWriter, generation: int,
+                 conditions: list[Mapping[str, object]], clock: Callable[[], datetime] = utcnow) -> None:
+        self.status = status
+        self.writer = writer
+        self.generation = generation
+        self.clock = clock
+        self.plan: Plan | None = None
+        self.nodes: dict[str, NodeFacts] = {}
+        self._conditions = conditions
+
+    def apply(self, change: Callable[[TaskStatus, datetime], TaskStatus]) -> None:
+        self.status = change(self.status, self.clock())
+        self.writer.mark(self.snapshot)
+
+    def snapshot(self) -> dict[str, object]:
+        raw: dict[str, object] = dict(to_status(self.status))
+        summary = self.status.failure.message if self.status.failure else self.status.message
+        self._conditions = list(task_conditions(self._conditions, state=self.status.state, message=summary,
+                                                now=self.clock(), generation=self.generation))
+        raw["conditions"] = self._conditions
+        raw["observedGeneration"] = self.generation
+        return raw
+
+    def log(self, kind: MessageType, text: str, *, stacktrace: str = "") -> None:
+        self.apply(lambda s, now: t.add_message(s, now, kind, text, stacktrace=stacktrace))
+
+    def start(self, index: str) -> None:
+        self.apply(lambda s, now: t.start_step(s, index, now))
+
+    def succeed(self, index: str, results: tuple[object, ...] = ()) -> None:
+        self.apply(lambda s, now: t.finish_step(s, index, now, status="succeeded", results=results))
+
+    def fail(self, index: str, *, node: str, message: str, results: tuple[object, ...] = (),
+             return_code: int | None = None, stderr: str = "", kind: str = "user", stacktrace: str = "") -> None:
+        """Fails a leaf; the first failure of the Task becomes its `failure` block."""
+        error = StepError(message=message, type=kind)  # type: ignore[arg-type]
+        failure = Failure(index=index, node=node, message=message, return_code=return_code, stderr=stderr[-1024:])
+
+        def change(s: TaskStatus, now: datetime) -> TaskStatus:
+            s = t.finish_step(s, index, now, status="failed", results=results, errors=(error,))
+            s = t.add_message(s, now, "error", f"step {index} on {node or 'task'} failed: {message}",
+                              stacktrace=stacktrace)
+            return s if s.failure else replace(s, failure=failure)
+
+        self.apply(change)
+
+    def finish(self, state: str, *, failure: Failure | None = None) -> None:
+        self.apply(lambda s, now: t.end(s, now, state, failure=failure))  # type: ignore[arg-type]
+
+    def interrupt(self, status: StepStatus, error: str) -> None:
+        self.apply(lambda s, now: t.interrupt_running(s, now, status=status, error=error))

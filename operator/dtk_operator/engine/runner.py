@@ -1,0 +1,154 @@
+"""Runs one Task from its current status to the end: queue, plan, stages, outcome (SPEC 5)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import traceback
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from datetime import timedelta
+from typing import Any
+
+from dtk_api import resources as r
+from dtk_api import transitions as t
+from dtk_api.plan import Plan
+from dtk_api.task_status import Failure, from_status
+from dtk_api.templating import TemplateError
+from dtk_operator.engine.instances import refresh_instance
+from dtk_operator.engine.leaves import LeafContext, LeafRunner
+from dtk_operator.engine.nodes import remember_node
+from dtk_operator.engine.planning import plan_task
+from dtk_operator.engine.queue import wait_turn
+from dtk_operator.engine.run_state import RunState
+from dtk_operator.engine.services import InstanceKey, Services
+from dtk_operator.engine.stages import run_stages
+from dtk_operator.engine.writer import StatusWriter
+from dtk_operator.kube import events
+from dtk_operator.targets.base import NodeFacts
+
+logger = logging.getLogger(__name__)
+SUPERVISE_POLL_SECONDS = 0.1  # how quickly a cancel, a timeout or a shutdown is noticed
+
+
+class TaskRunner:
+    def __init__(self, services: Services, task: Mapping[str, Any], *, stopping: Callable[[], bool]) -> None:
+        """`task` is kopf's live body: it follows the object, so `spec.cancel` is seen at once."""
+        self.services, self.task, self.stopping = services, task, stopping
+        meta = task["metadata"]
+        self.namespace, self.name = str(meta["namespace"]), str(meta["name"])
+        spec = task.get("spec") or {}
+        self.instance: InstanceKey = (self.namespace, str((spec.get("serviceInstanceRef") or {}).get("name", "")))
+        status = from_status(task.get("status") or {})
+        writer = StatusWriter(kube=services.kube, plural=r.TASK_PLURAL, namespace=self.namespace, name=self.name,
+                              coalesce_seconds=services.options.status_coalesce_seconds)
+        conditions = list((task.get("status") or {}).get("conditions") or [])
+        self.run = RunState(status=status, writer=writer, generation=int(meta.get("generation") or 1),
+                            conditions=conditions)
+
+    def cancelled(self) -> bool:
+        return bool((self.task.get("spec") or {}).get("cancel"))
+
+    async def __call__(self) -> None:
+        if self.run.status.is_terminal:
+            return
+        try:
+            await self._run()
+        finally:
+            await self.run.writer.flush()
+            self.services.wakeup(self.instance).set()
+            with contextlib.suppress(Exception):
+                await refresh_instance(self.services, *self.instance)
+
+    async def _run(self) -> None:
+        if self.run.status.state == "pending":
+            turn = await wait_turn(self.services, self.run, self.task, instance=self.instance,
+                                   cancelled=self.cancelled, stopping=self.stopping)
+            if turn == "stopped":
+                return
+            if turn == "cancelled":
+                return self._end("cancelled", "cancelled before it started")
+        instance = await self.services.kube.get(r.INSTANCE_PLURAL, *self.instance)
+        if instance is None:
+            return self._end("failed", f"service instance '{self.instance[1]}' not found", invalid=True)
+        try:
+            planned = await plan_task(self.services, self.task, self.run.status, instance)
+        except TemplateError as error:
+            return self._end("failed", f"task is invalid: {error}", invalid=True)
+        self._prepare(planned.plan, planned.nodes, instance)
+        leaf = LeafRunner(self.run, LeafContext(
+            namespace=self.namespace, instance=self.instance[1], target=self.services.targets[planned.provider],
+            bindings=planned.bindings,
+            remember=lambda facts: remember_node(self.services, self.namespace, self.instance[1], facts),
+        ))
+        await self._supervise(leaf, instance)
+
+    def _prepare(self, plan: Plan, nodes: Mapping[str, NodeFacts], instance: Mapping[str, Any]) -> None:
+        self.run.plan, self.run.nodes = plan, dict(nodes)
+        if not self.run.status.steps:
+            self.run.apply(lambda s, now: replace(s, steps=plan.steps, plan_hash=plan.digest))
+        else:
+            self.run.apply(lambda s, now: t.reset_interrupted(s))
+        if self.run.status.state != "executing":
+            self.run.apply(t.begin)
+            self.run.log("notification", f"task {self.name} started: workflow {self.task['spec']['workflow']}")
+            self._announce("TaskStarted", f"task {self.name} started", instance)
+        else:
+            self.run.log("notification", f"task {self.name} resumed after an operator restart")
+
+    async def _supervise(self, leaf: LeafRunner, instance: Mapping[str, Any]) -> None:
+        started = self.run.status.started_at or self.run.clock()
+        timeout = int((self.task.get("spec") or {}).get("timeoutSeconds") or r.DEFAULT_TASK_TIMEOUT_SECONDS)
+        deadline = started + timedelta(seconds=timeout)
+        job = asyncio.create_task(run_stages(self.run, leaf))
+        while not job.done():
+            await asyncio.wait({job}, timeout=SUPERVISE_POLL_SECONDS)
+            if job.done():
+                break
+            if self.stopping():  # shutdown or Task deleted: leave the status for a resume
+                return await _stop(job)
+            if self.cancelled():
+                await _stop(job)
+                self.run.interrupt("cancelled", "cancelled")
+                return self._end("cancelled", "cancelled by request", instance=instance)
+            if self.run.clock() >= deadline:
+                await _stop(job)
+                message = f"task timed out after {timeout} s"
+                self.run.interrupt("failed", message)
+                return self._end("failed", message, instance=instance)
+        self._conclude(job, instance)
+
+    def _conclude(self, job: asyncio.Task[bool], instance: Mapping[str, Any]) -> None:
+        error = job.exception()
+        if error is not None:
+            stack = "".join(traceback.format_exception(error))
+            self.run.log("error", f"operator error: {error!r}", stacktrace=stack)
+            return self._end("failed", f"operator error: {error!r}", instance=instance)
+        ok = job.result()
+        self._end("succeeded" if ok else "failed", "" if ok else (self.run.status.failure or Failure("", "", "")).message,
+                  instance=instance)
+
+    def _end(self, state: str, message: str, *, invalid: bool = False,
+             instance: Mapping[str, Any] | None = None) -> None:
+        failure = Failure(index="", node="", message=message) if state == "failed" and message else None
+        if invalid:
+            self.run.log("error", message)
+        self.run.finish(state, failure=failure)
+        self.run.log("notification" if state == "succeeded" else "error", f"task {self.name} {state}"
+                     + (f": {message}" if message else ""))
+        reason = {"succeeded": "TaskSucceeded", "failed": "TaskFailed", "cancelled": "TaskCancelled"}[state]
+        self._announce(reason, f"task {self.name} {state}" + (f": {message}" if message else ""), instance,
+                       warning=state != "succeeded")
+
+    def _announce(self, reason: str, message: str, instance: Mapping[str, Any] | None, *, warning: bool = False) -> None:
+        post = events.warning if warning else events.normal
+        for body in (self.task, instance):
+            if body is not None:
+                post(body, reason=reason, message=message)
+
+
+async def _stop(job: asyncio.Task[bool]) -> None:
+    job.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await job

@@ -1,0 +1,43 @@
+"""The typed services object every handler and Task run receives (kept in kopf's `memo`)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dtk_operator.kube.client import KubeClient
+from dtk_operator.targets.base import Target
+
+InstanceKey = tuple[str, str]  # (namespace, ServiceInstance name)
+
+
+@dataclass(frozen=True)
+class Options:
+    allow_local_target: bool = False
+    # Where `local` nodes live: one directory per node.
+    local_root: Path = Path("/tmp/dtk-local")
+    # Seconds a status write waits to gather a burst of row changes into one write.
+    status_coalesce_seconds: float = 0.05
+    # Longest pause, in seconds, between two checks of whether a queued Task may start.
+    queue_poll_max_seconds: float = 2.0
+    # Seconds a deleted ServiceInstance waits for its running Task to cancel before retrying.
+    cancel_wait_seconds: float = 60.0
+
+
+@dataclass
+class Services:
+    kube: KubeClient
+    options: Options
+    targets: Mapping[str, Target]
+    _wakeups: dict[InstanceKey, asyncio.Event] = field(default_factory=dict)
+    _locks: dict[InstanceKey, asyncio.Lock] = field(default_factory=dict)
+
+    def wakeup(self, key: InstanceKey) -> asyncio.Event:
+        """Set when a Task of the instance ends, so the next queued one starts without polling."""
+        return self._wakeups.setdefault(key, asyncio.Event())
+
+    def lock(self, key: InstanceKey) -> asyncio.Lock:
+        """Serialises status writes of one instance within this process."""
+        return self._locks.setdefault(key, asyncio.Lock())

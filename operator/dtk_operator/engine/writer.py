@@ -1,0 +1,80 @@
+"""Coalesced status writes: a burst of row changes costs one write, no change costs none."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+
+from dtk_operator.kube.client import KubeClient, NotFound
+
+Snapshot = Callable[[], Mapping[str, object]]
+logger = logging.getLogger(__name__)
+_MAX_BACKOFF_SECONDS = 5.0
+_FLUSH_ATTEMPTS = 8  # about 25 s of retries before a final write is given up (and logged)
+
+
+class StatusWriter:
+    def __init__(self, *, kube: KubeClient, plural: str, namespace: str, name: str, coalesce_seconds: float) -> None:
+        self._kube, self._plural, self._namespace, self._name = kube, plural, namespace, name
+        self._coalesce = coalesce_seconds
+        self._dirty = asyncio.Event()
+        self._snapshot: Snapshot | None = None
+        self._last: Mapping[str, object] | None = None
+        self._loop: asyncio.Task[None] | None = None
+        self.writes = 0
+
+    def mark(self, snapshot: Snapshot) -> None:
+        """Records that the status changed; `snapshot` is called only when the write happens."""
+        self._snapshot = snapshot
+        self._dirty.set()
+        if self._loop is None:
+            self._loop = asyncio.create_task(self._run(), name=f"status-writer/{self._name}")
+
+    async def _run(self) -> None:
+        backoff = self._coalesce
+        while True:
+            await self._dirty.wait()
+            await asyncio.sleep(backoff)
+            self._dirty.clear()
+            if await self._write():
+                backoff = self._coalesce
+            else:  # a temporary API error: keep the change pending and back off (capped)
+                self._dirty.set()
+                backoff = min(max(backoff * 2, 0.2), _MAX_BACKOFF_SECONDS)
+
+    async def _write(self) -> bool:
+        """True when the API holds the latest status (or the object is gone)."""
+        if self._snapshot is None:
+            return True
+        status = self._snapshot()
+        if status == self._last:
+            return True
+        try:
+            await self._kube.patch_status(self._plural, self._namespace, self._name, status)
+        except NotFound:
+            logger.info("%s/%s is gone; its status is no longer written", self._namespace, self._name)
+            return True
+        except Exception as error:  # noqa: BLE001 - any API failure is retried with backoff
+            logger.warning("status write of %s/%s failed, will retry: %s", self._namespace, self._name, error)
+            return False
+        self._last = status
+        self.writes += 1
+        return True
+
+    async def flush(self) -> None:
+        """Writes what is pending now and stops the background loop."""
+        if self._loop is not None:
+            self._loop.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._loop
+            self._loop = None
+        self._dirty.clear()
+        delay = 0.2
+        for _ in range(_FLUSH_ATTEMPTS):
+            if await self._write():
+                return
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+        logger.error("final status of %s/%s could not be written", self._namespace, self._name)

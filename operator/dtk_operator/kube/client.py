@@ -1,0 +1,81 @@
+"""The operator's only door to the Kubernetes API outside kopf (the official client, off the loop).
+
+The official client is synchronous; every call goes through `asyncio.to_thread` so that a slow
+API server never stalls the event loop that runs the Tasks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from typing import Any, cast
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from dtk_api.resources import GROUP, VERSION
+
+Body = dict[str, Any]
+
+
+class NotFound(LookupError):
+    """The object is gone: a permanent answer, never retried."""
+
+
+class AlreadyExists(RuntimeError):
+    """A create met an object of the same name: callers decide whether it is theirs."""
+
+
+def _translate(error: ApiException) -> Exception:
+    status = cast(int, error.status)
+    if status == 404:
+        return NotFound(str(error.reason))
+    if status == 409 and "AlreadyExists" in str(error.body):
+        return AlreadyExists(str(error.reason))
+    return cast(Exception, error)
+
+
+def api_client_from(kubeconfig: str | None) -> Any:
+    """A kubeconfig file when one is named (or $KUBECONFIG), else the in-cluster service account."""
+    if kubeconfig:
+        return k8s_config.new_client_from_config(config_file=kubeconfig)
+    configuration = k8s.Configuration()
+    k8s_config.load_incluster_config(client_configuration=configuration)
+    return k8s.ApiClient(configuration)
+
+
+class KubeClient:
+    def __init__(self, api_client: Any) -> None:
+        self._custom = k8s.CustomObjectsApi(api_client)
+
+    async def _call(self, method: str, *args: object, **kwargs: object) -> Any:
+        try:
+            return await asyncio.to_thread(getattr(self._custom, method), *args, **kwargs)
+        except ApiException as error:
+            raise _translate(error) from error
+
+    async def get(self, plural: str, namespace: str, name: str) -> Body | None:
+        try:
+            return cast(Body, await self._call("get_namespaced_custom_object", GROUP, VERSION, namespace, plural, name))
+        except NotFound:
+            return None
+
+    async def list(self, plural: str, namespace: str, *, labels: Mapping[str, str] | None = None) -> list[Body]:
+        selector = ",".join(f"{k}={v}" for k, v in (labels or {}).items())
+        found = await self._call("list_namespaced_custom_object", GROUP, VERSION, namespace, plural,
+                                 label_selector=selector)
+        return cast(list[Body], found.get("items", []))
+
+    async def create(self, plural: str, namespace: str, body: Body) -> Body:
+        return cast(Body, await self._call("create_namespaced_custom_object", GROUP, VERSION, namespace, plural, body))
+
+    async def patch(self, plural: str, namespace: str, name: str, patch: Body) -> Body:
+        """RFC 7386 merge patch of the main resource (spec, metadata)."""
+        return cast(Body, await self._call("patch_namespaced_custom_object", GROUP, VERSION, namespace, plural,
+                                           name, patch))
+
+    async def patch_status(self, plural: str, namespace: str, name: str, status: Mapping[str, object]) -> Body:
+        """RFC 7386 merge patch of the status subresource; lists in it are replaced whole."""
+        return cast(Body, await self._call("patch_namespaced_custom_object_status", GROUP, VERSION, namespace,
+                                           plural, name, {"status": dict(status)}))

@@ -1,0 +1,35 @@
+"""The one startup handler: kopf settings with our own prefixes, and the services object."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import kopf
+
+from dtk_api import resources as r
+from dtk_operator.engine.services import Options, Services
+from dtk_operator.kube.client import KubeClient, api_client_from
+from dtk_operator.targets.local import LocalTarget
+
+
+@kopf.on.startup()
+async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) -> None:
+    # Our own group for kopf's bookkeeping: never the default kopf.zalando.org names.
+    settings.persistence.finalizer = r.FINALIZER
+    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=r.KOPF_PREFIX)
+    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
+        prefix=r.KOPF_PREFIX, key="last-handled-configuration")
+    # kopf's own handler chatter stays in the log; Events carry what users act on (posted explicitly).
+    settings.posting.level = logging.WARNING
+    # Watches are re-established at least this often (seconds), so a silently dead
+    # connection never leaves the operator blind for long.
+    settings.watching.server_timeout = 60
+    settings.watching.client_timeout = 90
+    settings.watching.connect_timeout = 10
+    # A failing handler is retried after this many seconds, never in a tight loop.
+    settings.execution.max_workers = 20
+    options: Options = memo.options
+    api = api_client_from(memo.get("kubeconfig"))
+    memo.services = Services(kube=KubeClient(api), options=options,
+                             targets={"local": LocalTarget(options.local_root)})

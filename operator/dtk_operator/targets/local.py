@@ -1,0 +1,91 @@
+"""The `local` target: each node is a directory on the operator's host; steps are subprocesses.
+
+It runs arbitrary commands where the operator runs, so the operator only accepts it when
+started with `--allow-local-target` (checked before any Task is planned).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import signal
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, NodeRequest
+from dtk_operator.targets.output import TailBuffer, drain
+
+# The operator's own environment may hold credentials: steps get only these from it.
+_INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
+
+
+def _dir_name(node: str) -> str:
+    return node.replace(":", "_")
+
+
+class LocalTarget:
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def node_dir(self, namespace: str, instance: str, node: str) -> Path:
+        return self.root / namespace / instance / _dir_name(node)
+
+    async def create_node(self, request: NodeRequest) -> NodeFacts:
+        path = self.node_dir(request.namespace, request.instance, request.name)
+        path.mkdir(parents=True, exist_ok=True)  # idempotent: a re-run after a crash adopts it
+        return NodeFacts(
+            name=request.name, group=request.group, instance_id=f"local-{request.instance}-{_dir_name(request.name)}",
+            state="running", private_ip="127.0.0.1", dns_name="localhost",
+            instance_type=request.binding.get("instanceType", "local"), image=request.binding.get("image", "local"),
+        )
+
+    async def run(self, node: NodeFacts, command: CommandRequest) -> CommandOutcome:
+        workdir = self.node_dir(command.namespace, command.instance, node.name)
+        workdir.mkdir(parents=True, exist_ok=True)
+        env = {**command.env, "DTK_NODE_DIR": str(workdir)}
+        return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
+
+    async def release(self, namespace: str, instance: str, nodes: Sequence[NodeFacts]) -> None:
+        for node in nodes:
+            await asyncio.to_thread(shutil.rmtree, self.node_dir(namespace, instance, node.name), True)
+        with contextlib.suppress(OSError):
+            (self.root / namespace / instance).rmdir()
+
+
+def _environment(extra: Mapping[str, str]) -> dict[str, str]:
+    env = {k: os.environ[k] for k in _INHERITED_ENV if k in os.environ}
+    env.update(extra)
+    return env
+
+
+def _kill_group(process: asyncio.subprocess.Process) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(process.pid, signal.SIGKILL)
+
+
+async def run_shell(script: str, *, cwd: Path, env: Mapping[str, str], timeout: float | None) -> CommandOutcome:
+    """`/bin/sh -c script` in its own process group, so a timeout or cancel kills its children too."""
+    process = await asyncio.create_subprocess_exec(
+        "/bin/sh", "-c", script, cwd=cwd, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+    )
+    out, err = TailBuffer(), TailBuffer()
+    readers = asyncio.gather(drain(process.stdout, out), drain(process.stderr, err), process.wait())
+    timed_out = False
+    try:
+        await asyncio.wait_for(asyncio.shield(readers), timeout)
+    except TimeoutError:
+        timed_out = True
+        _kill_group(process)
+        # A grandchild that left the group could hold the pipes open: wait for it, but not forever.
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(readers, 5)
+    except asyncio.CancelledError:
+        _kill_group(process)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(readers, 5)
+        raise
+    return CommandOutcome(return_code=None if timed_out else process.returncode, stdout=out.text(),
+                          stderr=err.text(), truncated=out.truncated or err.truncated, timed_out=timed_out)
