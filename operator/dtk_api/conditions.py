@@ -53,8 +53,9 @@ def set_condition(
 ) -> list[RawCondition]:
     """Replaces one condition; lastTransitionTime moves only when the status flips."""
     previous = next((c for c in conditions if c.get("type") == type_), None)
-    moved = previous is None or previous.get("status") != status
-    since = format_time(now) if moved or previous is None else str(previous.get("lastTransitionTime"))
+    kept_since = previous.get("lastTransitionTime") if previous is not None else None
+    moved = previous is None or previous.get("status") != status or not kept_since
+    since = format_time(now) if moved else str(kept_since)
     fresh = RawCondition(type=type_, status=status, reason=reason, message=message,
                          lastTransitionTime=since, observedGeneration=generation)
     kept = [RawCondition(**c) for c in conditions if c.get("type") != type_]  # type: ignore[typeddict-item]

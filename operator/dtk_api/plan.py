@@ -12,8 +12,8 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from dtk_api.assembly import AssemblySpec, StageDef, WorkflowDef
-from dtk_api.plan_stages import LeafWork, StageBuilder
 from dtk_api.placement import placements
+from dtk_api.plan_stages import LeafWork, StageBuilder
 from dtk_api.resources import CREATE_WORKFLOW, POWER_ON_WORKFLOW, workflow_display_name
 from dtk_api.task_status import Step, StepKind
 from dtk_api.templating import TemplateError, check_params, render_with

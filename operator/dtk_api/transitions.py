@@ -12,7 +12,15 @@ from dataclasses import replace
 from datetime import datetime
 
 from dtk_api.task_status import (
-    Failure, Message, MessageType, Step, StepError, StepStatus, TaskState, TaskStatus, parent_index,
+    Failure,
+    Message,
+    MessageType,
+    Step,
+    StepError,
+    StepStatus,
+    TaskState,
+    TaskStatus,
+    parent_index,
 )
 
 MAX_MESSAGES = 200

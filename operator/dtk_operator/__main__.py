@@ -33,14 +33,15 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _run(args: argparse.Namespace) -> int:
+    if args.kubeconfig:
+        # Before any import of the kubernetes client: it reads $KUBECONFIG once, at import time.
+        os.environ["KUBECONFIG"] = args.kubeconfig
     import kopf
 
-    import dtk_operator.handlers  # noqa: F401  (registers the handlers)
+    import dtk_operator.handlers
     import dtk_operator.settings  # noqa: F401
     from dtk_operator.engine.services import Options
 
-    if args.kubeconfig:
-        os.environ["KUBECONFIG"] = args.kubeconfig  # kopf's login reads the same file
     memo = kopf.Memo(options=Options(allow_local_target=args.allow_local_target, local_root=args.local_root),
                      kubeconfig=args.kubeconfig)
     kopf.run(

@@ -23,7 +23,7 @@ class OperatorThread:
     def _main(self) -> None:
         import kopf
 
-        import dtk_operator.handlers  # noqa: F401  (registers the handlers)
+        import dtk_operator.handlers
         import dtk_operator.settings  # noqa: F401
 
         memo = kopf.Memo(options=self.options, kubeconfig=str(self.kubeconfig))
@@ -32,7 +32,7 @@ class OperatorThread:
                 clusterwide=not self.namespaces, namespaces=list(self.namespaces), standalone=True, memo=memo,
                 stop_flag=self._stop, ready_flag=self._ready,
             ))
-        except BaseException as error:  # noqa: BLE001 - reported by start()/stop() in the caller's thread
+        except BaseException as error:
             self._error = error
             self._ready.set()
 

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
+import shutil
 import signal
 import sys
 import threading
@@ -37,6 +39,7 @@ def ec2_emulator() -> Iterator[str]:
 def sandbox(directory: Path, *, port: int = 0) -> Iterator[Path]:
     """Everything started; yields the kubeconfig path. Stops everything on exit."""
     directory.mkdir(parents=True, exist_ok=True)
+    shutil.rmtree(directory / "nodes", ignore_errors=True)  # the last sandbox's machines died with its API
     api = ServedApi(port=port)
     api.start()
     try:
@@ -78,8 +81,6 @@ def run_sandbox(*, demo: Path | None, directory: Path, port: int = 0) -> int:
         print("# sandbox running; Ctrl-C stops it", file=sys.stderr, flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             stop.wait()
-        except KeyboardInterrupt:
-            pass
     return 0

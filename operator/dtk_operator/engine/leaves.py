@@ -5,15 +5,22 @@ from __future__ import annotations
 import traceback
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from functools import partial
 
 from dtk_api.assembly import CommandSpec
 from dtk_api.plan_stages import LeafWork, WorkUnit
-from dtk_api.task_status import CommandResult
+from dtk_api.task_status import CommandResult, TaskStatus
 from dtk_api.templating import TemplateError, env_name, render
 from dtk_api.transitions import record_results
 from dtk_operator.engine.run_state import RunState
 from dtk_operator.targets.base import (
-    CommandOutcome, CommandRequest, NodeFacts, NodeRequest, Target, TargetError,
+    CommandOutcome,
+    CommandRequest,
+    NodeFacts,
+    NodeRequest,
+    Target,
+    TargetError,
 )
 
 MESSAGE_TAIL = 500  # characters of output quoted in result messages and errors
@@ -72,7 +79,7 @@ class LeafRunner:
                 await self._units(index, work)
         except (TargetError, TemplateError) as error:
             self.run.fail(index, node=work.node, message=str(error))
-        except Exception as error:  # noqa: BLE001 - an operator bug must fail the row, not the process
+        except Exception as error:
             self.run.fail(index, node=work.node, message=f"operator error: {error!r}", kind="server",
                           stacktrace=traceback.format_exc())
 
@@ -85,7 +92,9 @@ class LeafRunner:
         await self.ctx.remember(facts)
         self.run.succeed(index)
 
-    async def _command(self, facts: NodeFacts, text: str, env: Mapping[str, str], timeout: float | None) -> CommandOutcome:
+    async def _command(
+        self, facts: NodeFacts, text: str, env: Mapping[str, str], timeout: float | None
+    ) -> CommandOutcome:
         request = CommandRequest(run=text, namespace=self.ctx.namespace, instance=self.ctx.instance, env=env,
                                  timeout_seconds=timeout)
         return await self.ctx.target.run(facts, request)
@@ -120,5 +129,9 @@ class LeafRunner:
                                   message=f"{unit.label}: {_failure_text(outcome, command.timeout_seconds)}")
                     return
                 done = tuple(results)
-                self.run.apply(lambda s, now: record_results(s, index, now, done))
+                self.run.apply(partial(_with_results, index=index, results=done))
         self.run.succeed(index, tuple(results))
+
+
+def _with_results(status: TaskStatus, now: datetime, *, index: str, results: tuple[CommandResult, ...]) -> TaskStatus:
+    return record_results(status, index, now, results)

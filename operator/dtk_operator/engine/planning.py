@@ -6,8 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from dtk_api.plan import Plan, PlanRequest, build_plan
 from dtk_api.placement import machine_names
+from dtk_api.plan import Plan, PlanRequest, build_plan
 from dtk_api.task_status import TaskStatus
 from dtk_api.templating import TemplateError
 from dtk_operator.engine.instances import cardinalities, check_instance

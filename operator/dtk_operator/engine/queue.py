@@ -5,9 +5,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import partial
 from typing import Any, Literal
 
 from dtk_api import transitions as t
+from dtk_api.task_status import TaskStatus
 from dtk_operator.engine.run_state import RunState
 from dtk_operator.engine.services import InstanceKey, Services
 from dtk_operator.engine.tasks import is_terminal, queue_key, tasks_of
@@ -30,9 +33,13 @@ async def wait_turn(services: Services, run: RunState, task: Mapping[str, Any], 
         if not ahead:
             return "go"
         waiting_for = f"waiting for task {ahead[0]['metadata']['name']} to finish"
-        run.apply(lambda s, now: t.wait_for(s, now, waiting_for))
+        run.apply(partial(_waiting, message=waiting_for))
         wake = services.wakeup(instance)
         wake.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), pause)
         pause = min(pause * 2, services.options.queue_poll_max_seconds)
+
+
+def _waiting(status: TaskStatus, now: datetime, *, message: str) -> TaskStatus:
+    return t.wait_for(status, now, message)

@@ -7,10 +7,10 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from dtk_api import transitions as t
 from dtk_api.conditions import task_conditions
 from dtk_api.plan import Plan
 from dtk_api.task_status import Failure, MessageType, StepError, StepStatus, TaskStatus, to_status
-from dtk_api import transitions as t
 from dtk_operator.engine.writer import StatusWriter
 from dtk_operator.targets.base import NodeFacts
 

@@ -77,6 +77,8 @@ class TaskRunner:
         except TemplateError as error:
             return self._end("failed", f"task is invalid: {error}", invalid=True)
         self._prepare(planned.plan, planned.nodes, instance)
+        await self.run.writer.flush()  # users see `executing` and the tree before the first command ends
+        await refresh_instance(self.services, *self.instance)
         leaf = LeafRunner(self.run, LeafContext(
             namespace=self.namespace, instance=self.instance[1], target=self.services.targets[planned.provider],
             bindings=planned.bindings,
@@ -126,8 +128,9 @@ class TaskRunner:
             self.run.log("error", f"operator error: {error!r}", stacktrace=stack)
             return self._end("failed", f"operator error: {error!r}", instance=instance)
         ok = job.result()
-        self._end("succeeded" if ok else "failed", "" if ok else (self.run.status.failure or Failure("", "", "")).message,
-                  instance=instance)
+        failure = self.run.status.failure
+        message = "" if ok or failure is None else failure.message
+        self._end("succeeded" if ok else "failed", message, instance=instance)
 
     def _end(self, state: str, message: str, *, invalid: bool = False,
              instance: Mapping[str, Any] | None = None) -> None:
@@ -141,7 +144,9 @@ class TaskRunner:
         self._announce(reason, f"task {self.name} {state}" + (f": {message}" if message else ""), instance,
                        warning=state != "succeeded")
 
-    def _announce(self, reason: str, message: str, instance: Mapping[str, Any] | None, *, warning: bool = False) -> None:
+    def _announce(
+        self, reason: str, message: str, instance: Mapping[str, Any] | None, *, warning: bool = False
+    ) -> None:
         post = events.warning if warning else events.normal
         for body in (self.task, instance):
             if body is not None:

@@ -72,7 +72,8 @@ async def create_task(kube: KubeClient, instance: Mapping[str, Any], *, number: 
     meta = instance["metadata"]
     name = f"{meta['name']}-{number}"
     try:
-        await kube.create(r.TASK_PLURAL, meta["namespace"], task_body(instance, name=name, workflow=workflow, params={}))
+        body = task_body(instance, name=name, workflow=workflow, params={})
+        await kube.create(r.TASK_PLURAL, meta["namespace"], body)
     except AlreadyExists:
         existing = await kube.get(r.TASK_PLURAL, meta["namespace"], name) or {}
         owners = existing.get("metadata", {}).get("ownerReferences", [])

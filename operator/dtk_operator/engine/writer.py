@@ -56,7 +56,7 @@ class StatusWriter:
         except NotFound:
             logger.info("%s/%s is gone; its status is no longer written", self._namespace, self._name)
             return True
-        except Exception as error:  # noqa: BLE001 - any API failure is retried with backoff
+        except Exception as error:
             logger.warning("status write of %s/%s failed, will retry: %s", self._namespace, self._name, error)
             return False
         self._last = status

@@ -15,7 +15,10 @@ def _unfinished(status: kopf.Status, **_: Any) -> bool:
     return status.get("state") not in TERMINAL_TASK_STATES
 
 
-# cancellation_timeout: seconds a stopping operator waits for the run to park its status.
-@kopf.daemon(r.GROUP, r.VERSION, r.TASK_PLURAL, when=_unfinished, cancellation_timeout=10.0, backoff=5.0)
+# A run notices a stop request within 0.1 s; cancellation_backoff (seconds) lets it park its status
+# and update its instance before kopf cancels it, cancellation_timeout bounds the forced exit.
+# backoff: seconds before a daemon that crashed is restarted (it resumes from the status).
+@kopf.daemon(r.GROUP, r.VERSION, r.TASK_PLURAL, when=_unfinished, cancellation_backoff=10.0,
+             cancellation_timeout=5.0, backoff=5.0)
 async def task_daemon(body: kopf.Body, memo: kopf.Memo, stopped: kopf.DaemonStopped, **_: Any) -> None:
     await TaskRunner(memo.services, body, stopping=stopped.is_set)()

@@ -1,0 +1,43 @@
+"""
+A Kubernetes API emulator for the embedded sandbox and the end-to-end tests.
+
+Built on kmock's ``KubernetesEmulator`` (kmock's DSL reactions still work, for fault injection),
+with the realism that a real kopf operator, the kubernetes client, pykube and kubectl need:
+
+- objects: uid, resourceVersion (one global counter), generation (bumped by changes outside
+  metadata and status), creationTimestamp; 201 on create; generateName; 404/409/422 Status bodies;
+  optimistic concurrency; PUT; JSON patch, merge patch, strategic merge (approximated);
+  ``/status`` separation; finalizers and deletionTimestamp; ownerReference garbage collection;
+  namespaces that must exist and that empty themselves when deleted;
+- lists with kinds and resourceVersions, label and field selectors, ``limit``/``continue``;
+- watches that resume from a resourceVersion with no gap (410 when too old), honour
+  ``timeoutSeconds`` and selectors, and stream as JSON lines (kubectl ``get -w`` works);
+- CRDs that register their resources for discovery, CRUD and watches; ``Table`` output with the
+  CRDs' printer columns for ``kubectl get``.
+
+Not emulated: schema validation and defaulting (no OpenAPI), RBAC, protobuf, server-side apply.
+
+Typical use::
+
+    with ServedApi() as api:
+        api.install_crds('crds/')
+        write_kubeconfig(tmp_path / 'kubeconfig', api.url)
+        ...
+"""
+from dtk_sandbox.kubeapi.crds import load_crds
+from dtk_sandbox.kubeapi.emulator import KubeApiEmulator
+from dtk_sandbox.kubeapi.kubeconfig import kubeconfig, write_kubeconfig
+from dtk_sandbox.kubeapi.serving import ServedApi, serve_in_thread, serving
+from dtk_sandbox.kubeapi.specs import PrinterColumn, ResourceSpec
+
+__all__ = [
+    'KubeApiEmulator',
+    'PrinterColumn',
+    'ResourceSpec',
+    'ServedApi',
+    'kubeconfig',
+    'load_crds',
+    'serve_in_thread',
+    'serving',
+    'write_kubeconfig',
+]

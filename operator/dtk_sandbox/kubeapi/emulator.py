@@ -1,0 +1,105 @@
+"""
+The Kubernetes API emulator: kmock's ``KubernetesEmulator`` with the realism a real operator,
+the official clients and kubectl need (see the package docstring for the list).
+
+It is an aiohttp low-level handler (``await emulator(request)``): serve it with
+:mod:`dtk_sandbox.kubeapi.serving`. All state lives in :attr:`KubeApiEmulator.store`, which is
+not thread-safe: touch it only from the serving loop (``ServedApi.call`` does that for you).
+"""
+import datetime
+import logging
+import pathlib
+from collections.abc import Callable
+
+import attrs
+import kmock
+from aiohttp import web
+
+from dtk_sandbox.kubeapi import builtins, crds, errors, overrides
+from dtk_sandbox.kubeapi.objects import Body
+from dtk_sandbox.kubeapi.registry import Registry
+from dtk_sandbox.kubeapi.router import Router, error_response
+from dtk_sandbox.kubeapi.specs import ResourceSpec, core_specs
+from dtk_sandbox.kubeapi.store import Store
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_NAMESPACES = ('default', 'kube-system')
+DEFAULT_HISTORY_LIMIT = 10_000  # watch events kept for resuming watches; older resourceVersions get 410
+
+
+def utc_now() -> datetime.datetime:
+    return datetime.datetime.now(tz=datetime.UTC)
+
+
+def _replacing_with(body: Body) -> Callable[[Body], Body]:
+    # An unconditional replacement: the body carries no resourceVersion, so no conflict is possible.
+    return lambda old: {**body, 'metadata': {key: value for key, value in body.get('metadata', {}).items()
+                                             if key != 'resourceVersion'}}
+
+
+@attrs.define(kw_only=True)
+class KubeApiEmulator(kmock.KubernetesEmulator):
+    clock: Callable[[], datetime.datetime] = utc_now
+    history_limit: int = DEFAULT_HISTORY_LIMIT
+    namespaces: tuple[str, ...] = DEFAULT_NAMESPACES  # pre-created: kubectl cannot create them (protobuf)
+    store: Store = attrs.field(init=False)
+    _router: Router = attrs.field(init=False)
+
+    def __attrs_post_init__(self) -> None:
+        super().__attrs_post_init__()
+        self.store = Store(registry=Registry(core_specs()), clock=self.clock, history_limit=self.history_limit)
+        builtins.install(self.store)
+        self.store.observers.append(self._on_change)
+        namespace_spec = self.spec('', 'v1', 'namespaces')
+        for name in self.namespaces:
+            self.store.create(namespace_spec, None, {'metadata': {'name': name}})
+        self._router = Router(self.store)
+        self._mirror_resources()
+
+    async def __call__(self, raw_request: web.BaseRequest) -> web.StreamResponse:
+        body = await raw_request.read()
+        try:
+            overridden = await overrides.respond(self, raw_request, body)
+            if overridden is not None:
+                return overridden
+            return await self._router.respond(raw_request, body)
+        except Exception as error:  # a bug of ours: answer as the real server does, and say where
+            logger.exception('The emulator failed on %s %s', raw_request.method, raw_request.path_qs)
+            return error_response(errors.ApiError(code=500, reason='InternalError', message=repr(error)))
+
+    def spec(self, group: str, version: str, plural: str) -> ResourceSpec:
+        spec = self.store.registry.find(group, version, plural)
+        if spec is None:
+            raise LookupError(f'the resource {plural}.{version}.{group} is not served')
+        return spec
+
+    def install_crds(self, directory: str | pathlib.Path) -> list[str]:
+        """Create (or replace) every CRD found in the YAML files of a directory; returns their names."""
+        crd_spec = self.spec('apiextensions.k8s.io', 'v1', 'customresourcedefinitions')
+        names = []
+        for crd in crds.load_crds(directory):
+            name = crd['metadata']['name']
+            if self.store.find((crd_spec.storage_key, '', name)) is None:
+                self.store.create(crd_spec, None, crd)
+            else:
+                self.store.update(crd_spec, None, name, _replacing_with(crd))
+            names.append(name)
+        return names
+
+    def close_watches(self) -> None:
+        """End all watch streams (before stopping the server, so that it does not wait for them)."""
+        self.store.changes.close_all()
+
+    def _on_change(self, spec: ResourceSpec, old: Body | None, new: Body | None) -> None:
+        if spec.storage_key == builtins.CRDS:
+            self._mirror_resources()
+
+    def _mirror_resources(self) -> None:
+        # Keep kmock's own view of the served resources (``emulator.resources``) truthful.
+        self.resources.clear()
+        for spec in self.store.registry.all():
+            self.resources[kmock.resource(spec.group, spec.version, spec.plural)] = kmock.ResourceInfo(
+                namespaced=spec.namespaced, kind=spec.kind, singular=spec.singular, verbs=set(),
+                shortnames=set(spec.short_names), categories=set(spec.categories),
+                subresources={'status'} if spec.has_status else set())

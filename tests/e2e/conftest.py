@@ -1,0 +1,61 @@
+"""Fixtures for end-to-end tests: an API server (emulator or DTK_TEST_KUBECONFIG), a namespace
+per test, and the operator as a real subprocess. Nothing here touches a cluster at import."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from support.cluster import Kube, api_server, drop_namespace, new_namespace
+from support.operator_process import OperatorProcess
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Iterator[None]:
+    report = yield
+    setattr(item, f"report_{report.when}", report)
+    return report
+
+
+@pytest.fixture(scope="session")
+def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    with api_server(tmp_path_factory.mktemp("api")) as path:
+        yield path
+
+
+@pytest.fixture
+def namespace(kubeconfig: Path) -> Iterator[str]:
+    name = new_namespace(kubeconfig)
+    yield name
+    drop_namespace(kubeconfig, name)
+
+
+@pytest.fixture
+def kube(kubeconfig: Path, namespace: str) -> Kube:
+    return Kube(kubeconfig, namespace)
+
+
+def _operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str, tmp_path: Path,
+              allow_local: bool) -> Iterator[OperatorProcess]:
+    process = OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path, allow_local=allow_local)
+    process.start()
+    yield process
+    process.stop()
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        print(f"\n--- operator log (last lines) ---\n{process.log_tail()}")
+
+
+@pytest.fixture
+def operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str,
+             tmp_path: Path) -> Iterator[OperatorProcess]:
+    yield from _operator(request, kubeconfig, namespace, tmp_path, allow_local=True)
+
+
+@pytest.fixture
+def strict_operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str,
+                    tmp_path: Path) -> Iterator[OperatorProcess]:
+    """An operator started without --allow-local-target."""
+    yield from _operator(request, kubeconfig, namespace, tmp_path, allow_local=False)

@@ -1,0 +1,121 @@
+"""The API server the end-to-end tests talk to: the embedded emulator, or a real cluster.
+
+With DTK_TEST_KUBECONFIG naming a kubeconfig, the suite installs the CRDs there with kubectl and
+uses that API server; nothing here relies on what only the emulator accepts.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from dtk_api import resources as r
+
+ROOT = Path(__file__).resolve().parents[2]
+CRDS = ROOT / "crds"
+T = TypeVar("T")
+
+
+@contextmanager
+def api_server(workdir: Path) -> Iterator[Path]:
+    """Yields a kubeconfig path whose API server has our CRDs installed."""
+    real = os.environ.get("DTK_TEST_KUBECONFIG")
+    if real:
+        subprocess.run(["kubectl", "--kubeconfig", real, "apply", "-f", str(CRDS)], check=True, capture_output=True)
+        subprocess.run(["kubectl", "--kubeconfig", real, "wait", "--for=condition=Established", "--timeout=60s",
+                        "-f", str(CRDS)], check=True, capture_output=True)
+        yield Path(real)
+        return
+    from dtk_sandbox.kubeapi import ServedApi, write_kubeconfig
+
+    with ServedApi() as api:
+        api.install_crds(CRDS)
+        yield write_kubeconfig(workdir / "kubeconfig", api.url)
+
+
+class Kube:
+    """A test's view of the API: typed enough to read, strict about deadlines."""
+
+    def __init__(self, kubeconfig: Path, namespace: str) -> None:
+        self.kubeconfig, self.namespace = kubeconfig, namespace
+        api = k8s_config.new_client_from_config(config_file=str(kubeconfig))
+        self.custom = k8s.CustomObjectsApi(api)
+        self.core = k8s.CoreV1Api(api)
+
+    def create(self, plural: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self.custom.create_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural, body)
+
+    def get(self, plural: str, name: str) -> dict[str, Any] | None:
+        try:
+            return self.custom.get_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural, name)
+        except ApiException as error:
+            if error.status == 404:
+                return None
+            raise
+
+    def patch(self, plural: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
+        return self.custom.patch_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural, name, patch)
+
+    def delete(self, plural: str, name: str) -> None:
+        self.custom.delete_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural, name)
+
+    def list(self, plural: str, labels: str = "") -> list[dict[str, Any]]:
+        found = self.custom.list_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural,
+                                                          label_selector=labels)
+        return list(found["items"])
+
+    def tasks_of(self, instance: str) -> list[dict[str, Any]]:
+        return self.list(r.TASK_PLURAL, f"{r.INSTANCE_LABEL}={instance}")
+
+    def events_for(self, name: str) -> list[Any]:
+        found = self.core.list_namespaced_event(self.namespace)
+        return [e for e in found.items if e.involved_object.name == name]
+
+    def wait(self, what: str, probe: Callable[[], T | None], timeout: float = 30.0) -> T:
+        """Polls `probe` until it returns something truthy; fails the test with `what` after `timeout` s."""
+        deadline = time.monotonic() + timeout
+        last: T | None = None
+        while time.monotonic() < deadline:
+            last = probe()
+            if last:
+                return last
+            time.sleep(0.05)
+        raise AssertionError(f"timed out after {timeout:g} s waiting for {what} (last: {last!r})")
+
+    def task_when(self, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0,
+                  what: str = "") -> dict[str, Any]:
+        def probe() -> dict[str, Any] | None:
+            task = self.get(r.TASK_PLURAL, name)
+            return task if task is not None and predicate(task) else None
+
+        return self.wait(what or f"task {name}", probe, timeout)
+
+    def finished_task(self, name: str, timeout: float = 60.0) -> dict[str, Any]:
+        return self.task_when(name, lambda t: (t.get("status") or {}).get("state") in ("succeeded", "failed",
+                                                                                        "cancelled"),
+                              timeout, f"task {name} to finish")
+
+
+def new_namespace(kube_config: Path) -> str:
+    name = f"dtk-e2e-{uuid.uuid4().hex[:8]}"
+    api = k8s.CoreV1Api(k8s_config.new_client_from_config(config_file=str(kube_config)))
+    api.create_namespace(k8s.V1Namespace(metadata=k8s.V1ObjectMeta(name=name)))
+    return name
+
+
+def drop_namespace(kube_config: Path, name: str) -> None:
+    api = k8s.CoreV1Api(k8s_config.new_client_from_config(config_file=str(kube_config)))
+    try:
+        api.delete_namespace(name)
+    except ApiException:
+        pass
