@@ -24,6 +24,8 @@ from dtk_api.task_status import (
 )
 
 MAX_MESSAGES = 200
+MAX_MESSAGE_CHARS = 1000  # a message quotes output; its tail is what explains a failure
+MAX_STACKTRACE_CHARS = 4000
 
 
 def _rolled_up(children: Sequence[Step]) -> StepStatus:
@@ -87,7 +89,8 @@ def add_message(
     task: TaskStatus, now: datetime, kind: MessageType, text: str, *, name: str = "", stacktrace: str = ""
 ) -> TaskStatus:
     """vappio's log; the newest MAX_MESSAGES are kept so the status stays bounded."""
-    message = Message(type=kind, time=now, text=text, name=name, stacktrace=stacktrace)
+    message = Message(type=kind, time=now, text=text[-MAX_MESSAGE_CHARS:], name=name,
+                      stacktrace=stacktrace[-MAX_STACKTRACE_CHARS:])
     return replace(task, messages=(*task.messages, message)[-MAX_MESSAGES:], updated_at=now)
 
 
@@ -121,7 +124,7 @@ def end(task: TaskStatus, now: datetime, state: TaskState, *, failure: Failure |
         steps[0] = replace(steps[0], status=state if state != "pending" else "",
                            started_at=steps[0].started_at or task.started_at or now, ended_at=now)
     return replace(task, state=state, ended_at=now, updated_at=now, steps=tuple(steps),
-                   failure=failure or task.failure, message="")
+                   failure=task.failure or failure, message="")
 
 
 def reset_interrupted(task: TaskStatus) -> TaskStatus:

@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from dtk_api.assembly import SpecError, parse_assembly
-from dtk_api.plan import PlanRequest, build_plan
 from dtk_api.placement import machine_names
+from dtk_api.plan import PlanRequest, build_plan
 from dtk_api.templating import TemplateError
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
@@ -80,7 +80,8 @@ def test_stage_rows_carry_what_the_stream_prints() -> None:
     assert steps["1"].operation == "CreateNodes"
     assert steps["1"].nodes == ("master", "slaves:1", "slaves:2")
     assert steps["2"].components == ("assembly_wide/bigtop_multiservice",)
-    assert steps["3"].components == ("node-group:slaves/bigtop_multiservice::hiera", "master/bigtop_multiservice::hiera")
+    assert steps["3"].components == (
+        "node-group:slaves/bigtop_multiservice::hiera", "master/bigtop_multiservice::hiera")
     assert steps["7"].action == "master/hadoop::namenode.smoke_test"
     assert steps["8"].components == ("node-group:slaves/hadoop::common_hdfs", "node-group:slaves/hadoop::datanode")
 

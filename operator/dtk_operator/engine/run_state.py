@@ -6,8 +6,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import Any
 
 from dtk_api import transitions as t
+from dtk_api.bounds import bounded
 from dtk_api.conditions import task_conditions
 from dtk_api.plan import Plan
 from dtk_api.task_status import Failure, MessageType, StepError, StepStatus, TaskStatus, to_status
@@ -34,8 +36,8 @@ class RunState:
         self.status = change(self.status, self.clock())
         self.writer.mark(self.snapshot)
 
-    def snapshot(self) -> dict[str, object]:
-        raw: dict[str, object] = dict(to_status(self.status))
+    def snapshot(self) -> dict[str, Any]:
+        raw: dict[str, Any] = bounded(dict(to_status(self.status)))
         summary = self.status.failure.message if self.status.failure else self.status.message
         self._conditions = list(task_conditions(self._conditions, state=self.status.state, message=summary,
                                                 now=self.clock(), generation=self.generation))

@@ -1,0 +1,98 @@
+"""Cancel, queueing, staging and deletion: what users drive with kubectl and GitOps."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from dtk_api import resources as r
+from support.cluster import Kube
+from support.manifests import assembly, component, condition, instance, steps_of, task
+from support.operator_process import OperatorProcess
+
+
+def slow_assembly(name: str = "slow", seconds: int = 30) -> dict[str, Any]:
+    """Stage 2 sleeps on two nodes at once; the marker files tell whether a command outlived a cancel."""
+    sleeper = component("sleeper", f"sleep {seconds} && touch sleeper-finished")
+    return assembly(name, components=[component("quick", "echo ok"), sleeper],
+                    nodes={"a": ["quick", "sleeper"], "b": ["sleeper"]},
+                    stages=[{"name": "quick", "components": ["quick"]}, {"name": "sleep", "components": ["sleeper"]}],
+                    workflows=[{"name": "noop", "stages": [{"name": "again", "components": ["quick"]}]}])
+
+
+def first_task(kube: Kube, instance_name: str) -> str:
+    return kube.wait("the converge task", lambda: [t["metadata"]["name"] for t in kube.tasks_of(instance_name)])[0]
+
+
+def row_status(index: str, wanted: str) -> Any:
+    return lambda t: steps_of(t).get(index, {}).get("status") == wanted
+
+
+def test_cancel_in_the_middle_of_a_stage(kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, slow_assembly())
+    kube.create(r.INSTANCE_PLURAL, instance("c", "slow"))
+    name = first_task(kube, "c")
+    kube.task_when(name, row_status("3", "executing"), what="stage 3 to start")
+    kube.patch(r.TASK_PLURAL, name, {"spec": {"cancel": True}})
+    done = kube.finished_task(name, timeout=10)
+    steps = steps_of(done)
+    assert done["status"]["state"] == "cancelled"
+    assert steps["3"]["status"] == "cancelled" and steps[""]["status"] == "cancelled"
+    assert {steps["3.1"]["status"], steps["3.2"]["status"]} == {"cancelled"}
+    assert steps["2"]["status"] == "succeeded"
+    assert condition(done, "Completed")["status"] == "True"
+    assert not list(operator.local_root.rglob("sleeper-finished"))  # the sleeps were killed, not waited for
+    assert "TaskCancelled" in {e.reason for e in kube.events_for(name)}
+
+
+def test_tasks_of_one_instance_queue_and_run_in_creation_order(kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=2))
+    kube.create(r.INSTANCE_PLURAL, instance("q", "slow"))
+    first = first_task(kube, "q")
+    kube.task_when(first, lambda t: t.get("status", {}).get("state") == "executing")
+    for n in (1, 2):
+        kube.create(r.TASK_PLURAL, task(f"q-extra-{n}", "q", "noop"))
+    waiting = kube.task_when("q-extra-1", lambda t: bool(t.get("status", {}).get("message")), what="a pending task")
+    assert waiting["status"]["state"] == "pending"
+    assert waiting["status"]["message"] == f"waiting for task {first} to finish"
+    ends = [kube.finished_task(n, timeout=30)["status"] for n in (first, "q-extra-1", "q-extra-2")]
+    assert [s["state"] for s in ends] == ["succeeded"] * 3
+    # never two at once: each starts after the one before it ended
+    assert ends[0]["endedAt"] <= ends[1]["startedAt"] and ends[1]["endedAt"] <= ends[2]["startedAt"]
+
+
+def test_a_staged_instance_runs_nothing_until_deployed(kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=0))
+    kube.create(r.INSTANCE_PLURAL, instance("st", "slow", staged=True))
+
+    def observed() -> dict[str, Any] | None:
+        si = kube.get(r.INSTANCE_PLURAL, "st")
+        return si if si and (si.get("status") or {}).get("observedGeneration") == 1 else None
+
+    si = kube.wait("the operator to observe the staged instance", observed)
+    assert si["status"]["phase"] == "pending" and "lastRun" not in si["status"]
+    assert condition(si, "Ready")["reason"] == "Staged"
+    assert kube.tasks_of("st") == []
+    kube.patch(r.INSTANCE_PLURAL, "st", {"spec": {"staged": False}})
+    name = first_task(kube, "st")
+    assert kube.finished_task(name)["status"]["state"] == "succeeded"
+
+    def ready() -> dict[str, Any] | None:
+        got = kube.get(r.INSTANCE_PLURAL, "st")
+        return got if got and condition(got, "Ready").get("status") == "True" else None
+
+    assert kube.wait("Ready", ready)["status"]["phase"] == "running"
+
+
+def test_delete_while_a_task_runs_cancels_it_and_releases_the_nodes(kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, slow_assembly())
+    kube.create(r.INSTANCE_PLURAL, instance("d", "slow"))
+    name = first_task(kube, "d")
+    kube.task_when(name, row_status("3", "executing"), what="stage 3 to start")
+    node_dirs: list[Path] = [p for p in operator.local_root.rglob("*") if p.is_dir() and p.parent.name == "d"]
+    assert len(node_dirs) == 2
+    kube.delete(r.INSTANCE_PLURAL, "d")
+    kube.wait("the instance to be released", lambda: kube.get(r.INSTANCE_PLURAL, "d") is None, timeout=20)
+    assert not any(p.exists() for p in node_dirs)
+    cancelled = kube.get(r.TASK_PLURAL, name)  # owned by the instance: a real cluster's GC removes it later
+    assert cancelled is None or cancelled["status"]["state"] == "cancelled"

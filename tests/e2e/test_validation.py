@@ -1,0 +1,89 @@
+"""Bad input gets a clear error and loses nothing; the operator keeps serving everything else."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from kubernetes.client.exceptions import ApiException
+
+from dtk_api import resources as r
+from support.cluster import Kube
+from support.manifests import assembly, component, condition, instance
+from support.operator_process import OperatorProcess
+
+
+def valid() -> dict[str, Any]:
+    return assembly("good", components=[component("a", "echo a", actions={"check": ["true"]}), component("b", "true")],
+                    nodes={"web": ["a", "b"]}, groups={"g": (1, ["a"])},
+                    stages=[{"name": "a", "components": ["a"]}, {"name": "check", "actions": ["a.check"]}])
+
+
+def _spec(mutate: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    body = copy.deepcopy(valid())
+    mutate(body["spec"])
+    return body
+
+
+BROKEN: dict[str, Callable[[dict[str, Any]], None]] = {
+    "unknown component on a node": lambda s: s["nodes"][0]["components"].append("ghost"),
+    "unknown component in a stage": lambda s: s["workflows"][0]["stages"].append(
+        {"name": "x", "components": ["ghost"]}),
+    "action not defined": lambda s: s["workflows"][0]["stages"].append({"name": "x", "actions": ["a.nope"]}),
+    "duplicate component names": lambda s: s["components"].append(component("a", "true")),
+    "duplicate node names": lambda s: s["nodes"].append({"name": "web", "components": []}),
+    "negative cardinality": lambda s: s["nodeGroups"][0].update(cardinality=-1),
+    "stage with two kinds": lambda s: s["workflows"][0]["stages"].append(
+        {"name": "x", "components": ["a"], "actions": ["a.check"]}),
+    "stage with no kind": lambda s: s["workflows"][0]["stages"].append({"name": "x"}),
+    "stage node that does not exist": lambda s: s["workflows"][0]["stages"][0].update(node="ghost"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_each_invalid_assembly_is_refused_or_stalled(case: str, kube: Kube, operator: OperatorProcess) -> None:
+    name = "bad"
+    body = _spec(BROKEN[case])
+    body["metadata"]["name"] = name
+    try:
+        kube.create(r.ASSEMBLY_PLURAL, body)
+    except ApiException as refused:  # the CRD schema said no (a real API server)
+        assert refused.status == 422
+    else:
+        def stalled() -> dict[str, Any] | None:
+            got = kube.get(r.ASSEMBLY_PLURAL, name)
+            return got if got and condition(got, "Stalled").get("status") == "True" else None
+
+        got = kube.wait(f"the assembly ({case}) to be Stalled", stalled)
+        assert "assembly is invalid" in condition(got, "Stalled")["message"]
+        assert any(e.type == "Warning" and e.reason == "InvalidSpec" for e in kube.events_for(name))
+        kube.create(r.INSTANCE_PLURAL, instance("uses-bad", name))
+
+        def instance_stalled() -> dict[str, Any] | None:
+            si = kube.get(r.INSTANCE_PLURAL, "uses-bad")
+            return si if si and condition(si, "Stalled").get("status") == "True" else None
+
+        si = kube.wait("the instance of a bad assembly to be Stalled", instance_stalled)
+        assert condition(si, "Stalled")["reason"] == "InvalidSpec" and kube.tasks_of("uses-bad") == []
+    # The operator still serves good objects next to the bad one.
+    kube.create(r.ASSEMBLY_PLURAL, valid())
+    kube.create(r.INSTANCE_PLURAL, instance("fine", "good"))
+    task = kube.wait("a task for the good instance", lambda: kube.tasks_of("fine"))[0]
+    assert kube.finished_task(task["metadata"]["name"])["status"]["state"] == "succeeded"
+
+
+def test_local_target_is_refused_without_the_flag(kube: Kube, strict_operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, valid())
+    kube.create(r.INSTANCE_PLURAL, instance("nope", "good"))
+
+    def stalled() -> dict[str, Any] | None:
+        si = kube.get(r.INSTANCE_PLURAL, "nope")
+        return si if si and condition(si, "Stalled").get("status") == "True" else None
+
+    si = kube.wait("the local instance to be Stalled", stalled)
+    assert condition(si, "Stalled")["reason"] == "LocalTargetDisabled"
+    assert "--allow-local-target" in condition(si, "Stalled")["message"]
+    assert kube.tasks_of("nope") == []
+    assert any(e.reason == "LocalTargetDisabled" for e in kube.events_for("nope"))
