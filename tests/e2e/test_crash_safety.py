@@ -22,7 +22,7 @@ def test_sigkill_mid_task_then_restart_resumes_without_rerunning(kube: Kube, ope
                                             nodes={"a": [c["name"] for c in comps]},
                                             groups={"g": (2, [c["name"] for c in comps])}, stages=stages))
     kube.create(r.INSTANCE_PLURAL, instance("k", "counted"))
-    name = kube.wait("the converge task", lambda: [t["metadata"]["name"] for t in kube.tasks_of("k")])[0]
+    name = kube.first_task("k")
     kube.task_when(name, lambda t: steps_of(t).get("4", {}).get("status") == "executing", what="stage 4 to run")
     operator.kill()
     interrupted = kube.get(r.TASK_PLURAL, name)

@@ -18,7 +18,7 @@ def test_ten_megabytes_of_output_keep_the_status_under_256_kib(kube: Kube, opera
                                             nodes={"n": ["noise"]}, groups={"g": (3, ["noise"])},
                                             stages=[{"name": "noise", "components": ["noise"]}]))
     kube.create(r.INSTANCE_PLURAL, instance("loud", "noisy"))
-    name = kube.wait("the converge task", lambda: [t["metadata"]["name"] for t in kube.tasks_of("loud")])[0]
+    name = kube.first_task("loud")
     done = kube.finished_task(name, timeout=120)
     assert done["status"]["state"] == "succeeded"
     assert len(json.dumps(done).encode()) < 256 * 1024

@@ -17,7 +17,7 @@ SEED_SHAPE = [
 def test_spark_cluster_converges_to_the_seed_tree(kube: Kube, operator: OperatorProcess) -> None:
     for doc in example("spark-cluster.yaml"):
         kube.create(r.ASSEMBLY_PLURAL if doc["kind"] == "Assembly" else r.INSTANCE_PLURAL, doc)
-    task_name = kube.wait("the converge task", lambda: [t["metadata"]["name"] for t in kube.tasks_of("spark-cluster1")])[0]
+    task_name = kube.first_task("spark-cluster1")
     task = kube.finished_task(task_name)
     status = task["status"]
     assert status["state"] == "succeeded", status.get("failure")
@@ -31,12 +31,7 @@ def test_spark_cluster_converges_to_the_seed_tree(kube: Kube, operator: Operator
     assert smoke[0]["run"] == 'echo "namenode port=8020"' and smoke[0]["stdout"].strip() == "namenode port=8020"
     assert condition(task, "Completed")["status"] == "True" and condition(task, "Succeeded")["status"] == "True"
     assert task["metadata"]["labels"][r.INSTANCE_LABEL] == "spark-cluster1"
-
-    def ready() -> dict | None:
-        si = kube.get(r.INSTANCE_PLURAL, "spark-cluster1")
-        return si if si and condition(si, "Ready").get("status") == "True" else None
-
-    si = kube.wait("the instance to be Ready", ready)
+    si = kube.condition_when(r.INSTANCE_PLURAL, "spark-cluster1", "Ready")
     assert si["status"]["phase"] == "running"
     assert si["status"]["lastRun"] == {"task": task_name, "state": "succeeded"}
     assert si["status"]["assemblyTemplate"] == "bigtop:spark/assembly/cluster"

@@ -21,7 +21,7 @@ def slow_assembly(name: str = "slow", seconds: int = 30) -> dict[str, Any]:
 
 
 def first_task(kube: Kube, instance_name: str) -> str:
-    return kube.wait("the converge task", lambda: [t["metadata"]["name"] for t in kube.tasks_of(instance_name)])[0]
+    return kube.first_task(instance_name)
 
 
 def row_status(index: str, wanted: str) -> Any:
@@ -31,7 +31,7 @@ def row_status(index: str, wanted: str) -> Any:
 def test_cancel_in_the_middle_of_a_stage(kube: Kube, operator: OperatorProcess) -> None:
     kube.create(r.ASSEMBLY_PLURAL, slow_assembly())
     kube.create(r.INSTANCE_PLURAL, instance("c", "slow"))
-    name = first_task(kube, "c")
+    name = kube.first_task("c")
     kube.task_when(name, row_status("3", "executing"), what="stage 3 to start")
     kube.patch(r.TASK_PLURAL, name, {"spec": {"cancel": True}})
     done = kube.finished_task(name, timeout=10)
@@ -48,7 +48,7 @@ def test_cancel_in_the_middle_of_a_stage(kube: Kube, operator: OperatorProcess) 
 def test_tasks_of_one_instance_queue_and_run_in_creation_order(kube: Kube, operator: OperatorProcess) -> None:
     kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=2))
     kube.create(r.INSTANCE_PLURAL, instance("q", "slow"))
-    first = first_task(kube, "q")
+    first = kube.first_task("q")
     kube.task_when(first, lambda t: t.get("status", {}).get("state") == "executing")
     for n in (1, 2):
         kube.create(r.TASK_PLURAL, task(f"q-extra-{n}", "q", "noop"))
@@ -74,20 +74,15 @@ def test_a_staged_instance_runs_nothing_until_deployed(kube: Kube, operator: Ope
     assert condition(si, "Ready")["reason"] == "Staged"
     assert kube.tasks_of("st") == []
     kube.patch(r.INSTANCE_PLURAL, "st", {"spec": {"staged": False}})
-    name = first_task(kube, "st")
+    name = kube.first_task("st")
     assert kube.finished_task(name)["status"]["state"] == "succeeded"
-
-    def ready() -> dict[str, Any] | None:
-        got = kube.get(r.INSTANCE_PLURAL, "st")
-        return got if got and condition(got, "Ready").get("status") == "True" else None
-
-    assert kube.wait("Ready", ready)["status"]["phase"] == "running"
+    assert kube.condition_when(r.INSTANCE_PLURAL, "st", "Ready")["status"]["phase"] == "running"
 
 
 def test_delete_while_a_task_runs_cancels_it_and_releases_the_nodes(kube: Kube, operator: OperatorProcess) -> None:
     kube.create(r.ASSEMBLY_PLURAL, slow_assembly())
     kube.create(r.INSTANCE_PLURAL, instance("d", "slow"))
-    name = first_task(kube, "d")
+    name = kube.first_task("d")
     kube.task_when(name, row_status("3", "executing"), what="stage 3 to start")
     node_dirs: list[Path] = [p for p in operator.local_root.rglob("*") if p.is_dir() and p.parent.name == "d"]
     assert len(node_dirs) == 2

@@ -23,7 +23,7 @@ def three_stage_assembly(middle: dict[str, Any]) -> dict[str, Any]:
 def deploy(kube: Kube, asm: dict[str, Any], name: str = "app") -> dict[str, Any]:
     kube.create(r.ASSEMBLY_PLURAL, asm)
     kube.create(r.INSTANCE_PLURAL, instance(name, asm["metadata"]["name"]))
-    task_name = kube.wait("the converge task", lambda: [t["metadata"]["name"] for t in kube.tasks_of(name)])[0]
+    task_name = kube.first_task(name)
     return kube.finished_task(task_name)
 
 
@@ -44,12 +44,7 @@ def test_a_non_zero_step_fails_its_row_node_stage_and_task(kube: Kube, operator:
     assert status["failure"]["returnCode"] == 3 and "disk full" in status["failure"]["stderr"]
     assert any(m["type"] == "error" and "3.1" in m["text"] for m in status["messages"])
     assert condition(done, "Completed")["status"] == "True" and condition(done, "Succeeded")["status"] == "False"
-
-    def stalled() -> dict[str, Any] | None:
-        si = kube.get(r.INSTANCE_PLURAL, "app")
-        return si if si and condition(si, "Stalled").get("status") == "True" else None
-
-    si = kube.wait("the instance to be Stalled", stalled)
+    si = kube.condition_when(r.INSTANCE_PLURAL, "app", "Stalled")
     assert condition(si, "Stalled")["reason"] == "TaskFailed"
     assert "step 3.1 on web" in condition(si, "Stalled")["message"]
     assert condition(si, "Ready")["status"] == "False"
@@ -75,7 +70,7 @@ def test_a_task_past_its_own_timeout_fails(kube: Kube, operator: OperatorProcess
     asm["spec"]["components"][0]["actions"] = [{"name": "hang", "steps": [{"run": "sleep 60"}]}]
     kube.patch(r.ASSEMBLY_PLURAL, "slowflow", {"spec": {"components": asm["spec"]["components"]}})
     kube.create(r.INSTANCE_PLURAL, instance("slow", "slowflow"))
-    converge = kube.wait("converge", lambda: [t["metadata"]["name"] for t in kube.tasks_of("slow")])[0]
+    converge = kube.first_task("slow")
     assert kube.finished_task(converge)["status"]["state"] == "succeeded"
     kube.create(r.TASK_PLURAL, task("slow-wait", "slow", "wait", timeoutSeconds=2))
     done = kube.finished_task("slow-wait", timeout=30)

@@ -52,37 +52,22 @@ def test_each_invalid_assembly_is_refused_or_stalled(case: str, kube: Kube, oper
     except ApiException as refused:  # the CRD schema said no (a real API server)
         assert refused.status == 422
     else:
-        def stalled() -> dict[str, Any] | None:
-            got = kube.get(r.ASSEMBLY_PLURAL, name)
-            return got if got and condition(got, "Stalled").get("status") == "True" else None
-
-        got = kube.wait(f"the assembly ({case}) to be Stalled", stalled)
+        got = kube.condition_when(r.ASSEMBLY_PLURAL, name, "Stalled")
         assert "assembly is invalid" in condition(got, "Stalled")["message"]
         assert any(e.type == "Warning" and e.reason == "InvalidSpec" for e in kube.events_for(name))
         kube.create(r.INSTANCE_PLURAL, instance("uses-bad", name))
-
-        def instance_stalled() -> dict[str, Any] | None:
-            si = kube.get(r.INSTANCE_PLURAL, "uses-bad")
-            return si if si and condition(si, "Stalled").get("status") == "True" else None
-
-        si = kube.wait("the instance of a bad assembly to be Stalled", instance_stalled)
+        si = kube.condition_when(r.INSTANCE_PLURAL, "uses-bad", "Stalled")
         assert condition(si, "Stalled")["reason"] == "InvalidSpec" and kube.tasks_of("uses-bad") == []
     # The operator still serves good objects next to the bad one.
     kube.create(r.ASSEMBLY_PLURAL, valid())
     kube.create(r.INSTANCE_PLURAL, instance("fine", "good"))
-    task = kube.wait("a task for the good instance", lambda: kube.tasks_of("fine"))[0]
-    assert kube.finished_task(task["metadata"]["name"])["status"]["state"] == "succeeded"
+    assert kube.finished_task(kube.first_task("fine"))["status"]["state"] == "succeeded"
 
 
 def test_local_target_is_refused_without_the_flag(kube: Kube, strict_operator: OperatorProcess) -> None:
     kube.create(r.ASSEMBLY_PLURAL, valid())
     kube.create(r.INSTANCE_PLURAL, instance("nope", "good"))
-
-    def stalled() -> dict[str, Any] | None:
-        si = kube.get(r.INSTANCE_PLURAL, "nope")
-        return si if si and condition(si, "Stalled").get("status") == "True" else None
-
-    si = kube.wait("the local instance to be Stalled", stalled)
+    si = kube.condition_when(r.INSTANCE_PLURAL, "nope", "Stalled")
     assert condition(si, "Stalled")["reason"] == "LocalTargetDisabled"
     assert "--allow-local-target" in condition(si, "Stalled")["message"]
     assert kube.tasks_of("nope") == []

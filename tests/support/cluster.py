@@ -11,7 +11,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -100,6 +100,22 @@ class Kube:
 
         return self.wait(what or f"task {name}", probe, timeout)
 
+    def first_task(self, instance: str, timeout: float = 30.0) -> str:
+        """The name of the instance's first Task, once the operator has created it."""
+        names = self.wait(f"a task of {instance}", lambda: [t["metadata"]["name"] for t in self.tasks_of(instance)],
+                          timeout)
+        return names[0]
+
+    def condition_when(self, plural: str, name: str, kind: str, status: str = "True",
+                       timeout: float = 30.0) -> dict[str, Any]:
+        """The object once its condition `kind` has `status`."""
+        def probe() -> dict[str, Any] | None:
+            body = self.get(plural, name)
+            found = [c for c in ((body or {}).get("status") or {}).get("conditions", []) if c["type"] == kind]
+            return body if found and found[0]["status"] == status else None
+
+        return self.wait(f"{name} to have {kind}={status}", probe, timeout)
+
     def finished_task(self, name: str, timeout: float = 60.0) -> dict[str, Any]:
         return self.task_when(name, lambda t: (t.get("status") or {}).get("state") in ("succeeded", "failed",
                                                                                         "cancelled"),
@@ -115,7 +131,5 @@ def new_namespace(kube_config: Path) -> str:
 
 def drop_namespace(kube_config: Path, name: str) -> None:
     api = k8s.CoreV1Api(k8s_config.new_client_from_config(config_file=str(kube_config)))
-    try:
+    with suppress(ApiException):
         api.delete_namespace(name)
-    except ApiException:
-        pass
