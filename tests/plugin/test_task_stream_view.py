@@ -1,7 +1,5 @@
 """`kubectl dtk task-status -m stream`: seed 000's text byte for byte, following a Task live, JSONL."""
 
-# ruff: noqa: E501  (golden lines are the seeds' own, up to 131 characters wide, kept verbatim)
-
 from __future__ import annotations
 
 import json
