@@ -24,6 +24,7 @@ from dtk_operator.engine.queue import wait_turn
 from dtk_operator.engine.run_state import RunState
 from dtk_operator.engine.services import InstanceKey, Services
 from dtk_operator.engine.stages import run_stages
+from dtk_operator.engine.tasks import adoption_patch
 from dtk_operator.engine.writer import StatusWriter
 from dtk_operator.kube import events
 from dtk_operator.targets.base import NodeFacts
@@ -62,6 +63,9 @@ class TaskRunner:
                 await refresh_instance(self.services, *self.instance)
 
     async def _run(self) -> None:
+        instance = await self.services.kube.get(r.INSTANCE_PLURAL, *self.instance)
+        if instance is not None and (adoption := adoption_patch(self.task, instance)):
+            await self.services.kube.patch(r.TASK_PLURAL, self.namespace, self.name, adoption)
         if self.run.status.state == "pending":
             turn = await wait_turn(self.services, self.run, self.task, instance=self.instance,
                                    cancelled=self.cancelled, stopping=self.stopping)

@@ -55,16 +55,28 @@ def _failure_text(status: Mapping[str, Any]) -> str:
 def task_body(instance: Mapping[str, Any], *, name: str, workflow: str, params: Mapping[str, str]) -> Body:
     """Labels are ours alone: GitOps tracking labels of the instance are never copied (SPEC 6)."""
     meta = instance["metadata"]
-    owner = {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "name": meta["name"], "uid": meta["uid"],
-             "controller": True, "blockOwnerDeletion": False}
+    owned = adoption_patch({}, instance)["metadata"]
     return {
         "apiVersion": r.API_VERSION, "kind": r.TASK_KIND,
-        "metadata": {"name": name, "namespace": meta["namespace"], "ownerReferences": [owner],
+        "metadata": {"name": name, "namespace": meta["namespace"], "ownerReferences": owned["ownerReferences"],
                      "labels": {r.INSTANCE_LABEL: meta["name"], r.WORKFLOW_LABEL: workflow},
                      "annotations": {r.GENERATION_ANNOTATION: str(meta.get("generation", 0))}},
         "spec": {"serviceInstanceRef": {"name": meta["name"]}, "workflow": workflow, "params": dict(params),
                  "timeoutSeconds": r.DEFAULT_TASK_TIMEOUT_SECONDS},
     }
+
+
+def adoption_patch(task: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, Any]:
+    """A Task made by hand (kubectl apply) joins its instance's queue and garbage collection:
+    the queue finds Tasks by label, and the ownerReference removes them with the instance."""
+    meta, owner = task.get("metadata", {}), instance["metadata"]
+    patch: dict[str, Any] = {}
+    if (meta.get("labels") or {}).get(r.INSTANCE_LABEL) != owner["name"]:
+        patch["labels"] = {r.INSTANCE_LABEL: owner["name"]}
+    if not meta.get("ownerReferences"):
+        patch["ownerReferences"] = [{"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "name": owner["name"],
+                                     "uid": owner["uid"], "controller": True, "blockOwnerDeletion": False}]
+    return {"metadata": patch} if patch else {}
 
 
 async def create_task(kube: KubeClient, instance: Mapping[str, Any], *, number: int, workflow: str) -> str:
