@@ -10,7 +10,7 @@ from typing import Any, TextIO
 import yaml
 
 from dtk_api import resources as r
-from dtk_api.task_status import from_status
+from dtk_api.task_wire import from_status
 from kubectl_dtk.client import DtkClient
 from kubectl_dtk.follow import follow_task
 from kubectl_dtk.views.stream import StreamPrinter

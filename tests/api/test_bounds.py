@@ -6,7 +6,8 @@ import json
 from datetime import UTC, datetime
 
 from dtk_api.bounds import STATUS_BUDGET_BYTES, bounded
-from dtk_api.task_status import CommandResult, Step, TaskStatus, to_status
+from dtk_api.task_status import CommandResult, Step, TaskStatus
+from dtk_api.task_wire import to_status
 from dtk_api.transitions import MAX_MESSAGES, add_message
 
 NOW = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)

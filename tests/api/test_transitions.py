@@ -5,7 +5,8 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from dtk_api import transitions as t
-from dtk_api.task_status import Step, StepError, TaskStatus, from_status, progress, to_status
+from dtk_api.task_status import Step, StepError, TaskStatus, progress
+from dtk_api.task_wire import from_status, to_status
 
 T0 = datetime(2026, 11, 22, 10, 0, tzinfo=UTC)
 

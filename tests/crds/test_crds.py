@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 import yaml
 
-from dtk_api import conditions, resources, task_status
+from dtk_api import conditions, resources, task_status, task_wire
 
 ROOT = Path(__file__).resolve().parents[2]
 KINDS = ("Assembly", "ServiceInstance", "Task")
@@ -1071,7 +1071,7 @@ def test_ec2_rule_lets_local_targets_through() -> None:
     assert validate(obj, root_schema("ServiceInstance")) == []
 
 
-# ==== the Task status wire format (operator/dtk_api/task_status.py) =======================
+# ==== the Task status wire format (operator/dtk_api/task_wire.py) == =======================
 
 LITERAL_ENUMS = {
     ("state",): task_status.TaskState,
@@ -1135,7 +1135,7 @@ def _typeddict_mismatches(hint: Any, schema: Schema, path: str) -> Iterator[str]
 
 def test_task_status_declares_exactly_the_wire_format() -> None:
     status = sub_schema(root_schema("Task"), "status")
-    assert list(wire_mismatches(task_status.RawTaskStatus, status, "status")) == []
+    assert list(wire_mismatches(task_wire.RawTaskStatus, status, "status")) == []
 
 
 @pytest.mark.parametrize("path", list(LITERAL_ENUMS), ids=".".join)
@@ -1160,7 +1160,7 @@ def test_the_wire_check_is_not_vacuous() -> None:
     status = copy.deepcopy(sub_schema(root_schema("Task"), "status"))
     del status["properties"]["steps"]["items"]["properties"]["results"]["items"]["properties"]["returnCode"]["nullable"]
     del status["properties"]["planHash"]
-    problems = list(wire_mismatches(task_status.RawTaskStatus, status, "status"))
+    problems = list(wire_mismatches(task_wire.RawTaskStatus, status, "status"))
     assert any("returnCode: may be null" in p for p in problems)
     assert any("planHash: written by the operator" in p for p in problems)
 
@@ -1228,7 +1228,7 @@ def busy_task() -> task_status.TaskStatus:
 
 @pytest.mark.parametrize("task", [task_status.TaskStatus(), busy_task()], ids=["fresh", "busy"])
 def test_status_written_by_the_operator_validates(task: task_status.TaskStatus) -> None:
-    raw: dict[str, Any] = dict(task_status.to_status(task))
+    raw: dict[str, Any] = dict(task_wire.to_status(task))
     raw["observedGeneration"] = 1
     raw["conditions"] = [
         {

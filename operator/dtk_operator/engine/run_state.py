@@ -12,7 +12,8 @@ from dtk_api import transitions as t
 from dtk_api.bounds import bounded
 from dtk_api.conditions import task_conditions
 from dtk_api.plan import Plan
-from dtk_api.task_status import Failure, MessageType, StepError, StepStatus, TaskStatus, to_status
+from dtk_api.task_status import Failure, MessageType, StepError, StepStatus, TaskStatus
+from dtk_api.task_wire import to_status
 from dtk_operator.engine.writer import StatusWriter
 from dtk_operator.targets.base import NodeFacts
 

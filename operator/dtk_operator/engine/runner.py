@@ -14,7 +14,8 @@ from typing import Any
 from dtk_api import resources as r
 from dtk_api import transitions as t
 from dtk_api.plan import Plan
-from dtk_api.task_status import Failure, from_status
+from dtk_api.task_status import Failure
+from dtk_api.task_wire import from_status
 from dtk_api.templating import TemplateError
 from dtk_operator.engine.instances import refresh_instance
 from dtk_operator.engine.leaves import LeafContext, LeafRunner
