@@ -13,9 +13,12 @@ with the realism that a real kopf operator, the kubernetes client, pykube and ku
 - watches that resume from a resourceVersion with no gap (410 when too old), honour
   ``timeoutSeconds`` and selectors, and stream as JSON lines (kubectl ``get -w`` works);
 - CRDs that register their resources for discovery, CRUD and watches; ``Table`` output with the
-  CRDs' printer columns for ``kubectl get``.
+  CRDs' printer columns for ``kubectl get``; an OpenAPI v3 skeleton so that ``kubectl apply``
+  works with its default validation.
 
-Not emulated: schema validation and defaulting (no OpenAPI), RBAC, protobuf, server-side apply.
+Not emulated: schema validation and defaulting (the CRDs' schemas are ignored), RBAC, protobuf
+(so ``kubectl create namespace`` fails: use ``apply -f``), server-side apply, the aggregated
+discovery format (kubectl falls back), admission webhooks.
 
 Typical use::
 

@@ -1,7 +1,8 @@
 """
-``python -m dtk_sandbox.kubeapi --port 8001 --kubeconfig ./kubeconfig [--crds crds/]``
+Serve the Kubernetes API emulator in the foreground until interrupted (Ctrl+C or SIGTERM).
 
-Serves the emulator in the foreground until interrupted (Ctrl+C or SIGTERM).
+Example: python -m dtk_sandbox.kubeapi --port 8001 --kubeconfig ./kubeconfig --crds crds/
+then:    kubectl --kubeconfig ./kubeconfig get dtk
 """
 import argparse
 import asyncio
@@ -10,7 +11,7 @@ import logging
 import signal
 import sys
 
-from dtk_sandbox.kubeapi.emulator import KubeApiEmulator
+from dtk_sandbox.kubeapi.emulator import DEFAULT_NAMESPACES, KubeApiEmulator
 from dtk_sandbox.kubeapi.kubeconfig import write_kubeconfig
 from dtk_sandbox.kubeapi.serving import serving
 
@@ -21,15 +22,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--host', default='127.0.0.1', help='the address to listen on (default: %(default)s)')
     parser.add_argument('--port', type=int, default=0, help='the port; 0 picks a free one (default: %(default)s)')
     parser.add_argument('--kubeconfig', help='write a kubeconfig for the served API to this path')
-    parser.add_argument('--namespace', default='default', help='the kubeconfig context namespace')
+    parser.add_argument('--namespace', default='default', help='the kubeconfig context namespace (created)')
     parser.add_argument('--crds', action='append', default=[], metavar='DIR',
                         help='install the CRDs of the YAML files in DIR (repeatable)')
-    parser.add_argument('--verbose', '-v', action='store_true', help='log every failure in detail')
+    parser.add_argument('--verbose', '-v', action='store_true', help='log every request and failure')
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace) -> None:
-    emulator = KubeApiEmulator()
+    # The context's namespace must exist: objects cannot be created in a missing one.
+    emulator = KubeApiEmulator(namespaces=tuple(dict.fromkeys([*DEFAULT_NAMESPACES, args.namespace])))
     for directory in args.crds:
         names = emulator.install_crds(directory)
         print(f'Installed {len(names)} CRD(s) from {directory}: {", ".join(names) or "-"}', flush=True)

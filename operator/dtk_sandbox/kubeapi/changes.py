@@ -87,6 +87,11 @@ class ChangeLog:
     def unsubscribe(self, subscription: Subscription) -> None:
         self._subscribers[subscription.key].discard(subscription)
 
+    @property
+    def watchers(self) -> int:
+        """How many watches are open (each one holds a subscription until it ends)."""
+        return sum(len(subscriptions) for subscriptions in self._subscribers.values())
+
     def close_all(self) -> None:
         """End every watch, e.g. before the server stops, so that nothing waits on a client."""
         for subscriptions in self._subscribers.values():

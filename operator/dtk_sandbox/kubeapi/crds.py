@@ -38,7 +38,7 @@ def specs_from_crd(crd: dict[str, Any]) -> list[ResourceSpec]:
             singular=names.get('singular') or kind.lower(),
             short_names=tuple(names.get('shortNames') or ()),
             categories=tuple(names.get('categories') or ()),
-            has_status='status' in ((version.get('subresources') or {})),
+            has_status='status' in (version.get('subresources') or {}),
             printer_columns=_columns(version.get('additionalPrinterColumns')),
             preferred=bool(version.get('storage', False)),
         )

@@ -60,10 +60,11 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     async def __call__(self, raw_request: web.BaseRequest) -> web.StreamResponse:
         body = await raw_request.read()
         try:
-            overridden = await overrides.respond(self, raw_request, body)
-            if overridden is not None:
-                return overridden
-            return await self._router.respond(raw_request, body)
+            response = await overrides.respond(self, raw_request, body)
+            if response is None:
+                response = await self._router.respond(raw_request, body)
+            logger.debug('%s %s -> %s', raw_request.method, raw_request.path_qs, response.status)
+            return response
         except Exception as error:  # a bug of ours: answer as the real server does, and say where
             logger.exception('The emulator failed on %s %s', raw_request.method, raw_request.path_qs)
             return error_response(errors.ApiError(code=500, reason='InternalError', message=repr(error)))

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dtk_sandbox.kubeapi import errors, objects, patches, selectors, views, watching
+from dtk_sandbox.kubeapi import errors, jsonpatch, objects, patches, selectors, views, watching
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.removal import DeleteOptions
 from dtk_sandbox.kubeapi.specs import ResourceSpec
@@ -61,24 +61,21 @@ class Handlers:
         self._store = store
 
     async def handle(self, call: Call) -> web.StreamResponse:
-        method, path = call.request.method, call.path
-        selector = selectors.parse(call.request.query.get('labelSelector', ''),
-                                   call.request.query.get('fieldSelector', ''))
-        if path.name is not None and method == 'GET' and self._is_watch(call):
-            selector = dataclasses.replace(selector, fields=selector.fields + (('metadata.name', path.name, True),))
-        if method == 'GET' and (path.name is None or self._is_watch(call)):
-            if self._is_watch(call):
-                return await watching.serve(call.request, store=self._store, spec=call.spec,
-                                            namespace=path.namespace, selector=selector, render=call.render)
-            return _json(self._list(call, selector))
-        if path.name is None:
-            if method == 'POST':
-                created = self._store.create(call.spec, path.namespace, self._object_body(call), dry_run=call.dry_run)
-                return _json(call.render(created), status=201)
-            if method == 'DELETE':
-                return _json(self._delete_collection(call, selector))
-            raise errors.method_not_allowed()
-        return _json(self._object_verb(call, path.name))
+        method, name = call.request.method, call.path.name
+        if method == 'GET' and self._is_watch(call):
+            return await watching.serve(call.request, store=self._store, spec=call.spec,
+                                        namespace=call.path.namespace, selector=self._selector(call),
+                                        render=call.render)
+        if name is not None:
+            return _json(self._object_verb(call, name))
+        if method == 'GET':
+            return _json(self._list(call, self._selector(call)))
+        if method == 'POST':
+            created = self._store.create(call.spec, call.path.namespace, self._object_body(call), dry_run=call.dry_run)
+            return _json(call.render(created), status=201)
+        if method == 'DELETE':
+            return _json(self._delete_collection(call, self._selector(call)))
+        raise errors.method_not_allowed()
 
     def _object_verb(self, call: Call, name: str) -> Body:
         spec, namespace, method = call.spec, call.path.namespace, call.request.method
@@ -132,7 +129,7 @@ class Handlers:
     def _patch(self, call: Call) -> Mutation:
         content_type, body = call.content_type, call.json()
         if content_type == patches.JSON_PATCH:
-            return lambda old: patches.json_patch(old, body)
+            return lambda old: jsonpatch.apply(old, body)
         if content_type == patches.MERGE_PATCH or (content_type == patches.STRATEGIC_PATCH and not call.spec.builtin):
             return lambda old: patches.merge_patch(old, body)
         if content_type == patches.STRATEGIC_PATCH:
@@ -146,6 +143,14 @@ class Handlers:
         return dataclasses.replace(options, propagation=policy) if policy else options
 
     @staticmethod
+    def _selector(call: Call) -> selectors.Selector:
+        query = call.request.query
+        selector = selectors.parse(query.get('labelSelector', ''), query.get('fieldSelector', ''))
+        if call.path.name is not None:  # a watch of one object: /widgets/w1?watch=true
+            selector = dataclasses.replace(selector, fields=(*selector.fields, ('metadata.name', call.path.name, True)))
+        return selector
+
+    @staticmethod
     def _is_watch(call: Call) -> bool:
         return call.path.watch_prefix or call.request.query.get('watch', '') in watching.TRUTHY
 
@@ -155,7 +160,7 @@ def _paginate(objs: list[Body], limit: str, token: str) -> tuple[list[Body], str
     if token:
         try:
             after = tuple(json.loads(base64.urlsafe_b64decode(token.encode())))
-        except ValueError:
+        except (ValueError, TypeError):
             raise errors.ApiError(code=410, reason='Expired', message='the continue token is invalid') from None
         objs = [obj for obj in objs if _sort_key(obj) > after]
     if not limit.isdigit() or int(limit) <= 0 or len(objs) <= int(limit):

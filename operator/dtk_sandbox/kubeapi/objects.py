@@ -53,6 +53,8 @@ def for_create(body: Body, *, spec: ResourceSpec, name: str, namespace: str | No
     metadata.update(name=name, uid=uid, resourceVersion=str(rv), generation=1, creationTimestamp=format_time(now))
     if namespace is not None:
         metadata['namespace'] = namespace
+    else:
+        metadata.pop('namespace', None)  # cluster-scoped: a namespace in the body means nothing
     obj = {**body, 'apiVersion': spec.api_version, 'kind': spec.kind, 'metadata': metadata}
     if spec.has_status:
         obj.pop('status', None)  # status is written through /status only, even at creation

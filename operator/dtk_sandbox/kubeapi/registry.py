@@ -21,12 +21,6 @@ class Registry:
     def find(self, group: str, version: str, plural: str) -> ResourceSpec | None:
         return self._specs.get((group, version, plural))
 
-    def find_by_kind(self, api_version: str, kind: str) -> ResourceSpec | None:
-        for spec in self._specs.values():
-            if spec.api_version == api_version and spec.kind == kind:
-                return spec
-        return None
-
     def preferred(self, key: StorageKey) -> ResourceSpec | None:
         """The spec whose version is used when one resource is addressed regardless of version."""
         candidates = [spec for spec in self._specs.values() if spec.storage_key == key]

@@ -51,7 +51,7 @@ class Removal:
         """Remove a terminating object once nothing holds it any more."""
         if not objects.is_terminating(obj) or objects.meta(obj).get('finalizers'):
             return
-        if spec.storage_key == ('', 'namespaces') and self._store.namespace_size(objects.meta(obj)['name']):
+        if spec.storage_key == ('', 'namespaces') and self._store.indexes.namespace_size(objects.meta(obj)['name']):
             return
         current = self._store.find(self._store.ref(spec, obj))
         if current is not None:
@@ -77,12 +77,12 @@ class Removal:
 
     def _collect_dependents(self, owner_uid: str) -> None:
         # A dependent goes only when none of its owners is alive (it may have several).
-        for ref in self._store.dependents(owner_uid):
+        for ref in self._store.indexes.dependents(owner_uid):
             dependent = self._store.find(ref)
             spec = self._store.registry.preferred(ref[0])
             if dependent is None or spec is None:
                 continue
-            if any(self._store.uid_exists(uid) for uid in objects.owner_uids(dependent)):
+            if any(self._store.indexes.uid_exists(uid) for uid in objects.owner_uids(dependent)):
                 continue
             self.delete(spec, dependent, DeleteOptions())
 

@@ -6,7 +6,7 @@ import json
 
 from aiohttp import web
 
-from dtk_sandbox.kubeapi import discovery, errors, urls
+from dtk_sandbox.kubeapi import discovery, errors, openapi, urls
 from dtk_sandbox.kubeapi.handlers import Call, Handlers
 from dtk_sandbox.kubeapi.specs import ResourceSpec
 from dtk_sandbox.kubeapi.store import Store
@@ -35,6 +35,8 @@ class Router:
         if request.path.rstrip('/') in _HEALTH_PATHS:
             return web.Response(text='ok')
         document = discovery.document(self._store.registry, request.path)
+        if document is None:
+            document = openapi.document(self._store.registry, request.path)
         if document is None:
             raise errors.path_not_found(request.path)
         return web.Response(text=json.dumps(document), content_type='application/json')

@@ -36,11 +36,17 @@ async def serving(emulator: KubeApiEmulator, *, host: str = '127.0.0.1', port: i
         bound_host, bound_port = runner.addresses[0][:2]
         async with emulator:  # kmock's lifecycle: the feeder of its DSL streams
             try:
-                yield f'http://{bound_host}:{bound_port}'
+                yield f'http://{_reachable(bound_host)}:{bound_port}'
             finally:
                 emulator.close_watches()
     finally:
         await runner.cleanup()
+
+
+def _reachable(host: str) -> str:
+    # A wildcard address is where the server listens, not where clients connect: use the loopback.
+    host = {'0.0.0.0': '127.0.0.1', '::': '::1'}.get(host, host)
+    return f'[{host}]' if ':' in host else host
 
 
 class ServedApi:
@@ -90,7 +96,7 @@ class ServedApi:
     def _run(self) -> None:
         try:
             asyncio.run(self._serve())
-        except BaseException as error:  # noqa: BLE001  # reported to start(), which re-raises it
+        except BaseException as error:  # reported to start(), which re-raises it
             if not self._started.done():
                 self._started.set_exception(error)
 

@@ -12,17 +12,18 @@ from collections.abc import Callable
 
 from dtk_sandbox.kubeapi import errors, objects
 from dtk_sandbox.kubeapi.changes import Change, ChangeLog
+from dtk_sandbox.kubeapi.indexes import Indexes, ObjRef
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.registry import Registry
 from dtk_sandbox.kubeapi.removal import DeleteOptions, Removal
 from dtk_sandbox.kubeapi.specs import ResourceSpec, StorageKey
 
-ObjRef = tuple[StorageKey, str, str]  # (resource, namespace or '' if cluster-scoped, name)
 Admit = Callable[[ResourceSpec, Body, Body | None], Body]  # (spec, new, old) -> new; raises to refuse
 Observe = Callable[[ResourceSpec, Body | None, Body | None], None]  # (spec, old, new) after each change
 Mutation = Callable[[Body], Body]  # the current object -> the desired one (a PUT body, a patch applied)
 
 NAMESPACES: StorageKey = ('', 'namespaces')
+NO_OPTIONS = DeleteOptions()
 
 
 class Store:
@@ -34,9 +35,7 @@ class Store:
         self.clock = clock
         self._rv = 0
         self._objects: dict[StorageKey, dict[tuple[str, str], Body]] = collections.defaultdict(dict)
-        self._uids: dict[str, ObjRef] = {}
-        self._dependents: dict[str, set[ObjRef]] = {}  # owner uid -> objects that name it in ownerReferences
-        self._namespace_sizes: collections.Counter[str] = collections.Counter()
+        self.indexes = Indexes()
         self._removal = Removal(self)
 
     @property
@@ -64,20 +63,14 @@ class Store:
     def refs_in_namespace(self, namespace: str) -> list[ObjRef]:
         return [(key, ns, name) for key, stored in self._objects.items() for ns, name in stored if ns == namespace]
 
-    def namespace_size(self, namespace: str) -> int:
-        return self._namespace_sizes[namespace]
-
-    def uid_exists(self, uid: str) -> bool:
-        return uid in self._uids
-
     def create(self, spec: ResourceSpec, namespace: str | None, body: Body, *, dry_run: bool = False) -> Body:
         metadata = objects.meta(body)
-        name = metadata.get('name') or (objects.generated_name(metadata['generateName'])
-                                        if metadata.get('generateName') else '')
+        name = metadata.get('name') or self._generate_name(spec, namespace, metadata.get('generateName') or '')
         if not name:
             raise errors.invalid(spec, '', 'metadata.name: Required value: name or generateName is required')
         if spec.namespaced and metadata.get('namespace') not in (None, '', namespace):
-            raise errors.bad_request('the namespace of the provided object does not match the namespace sent on the request')
+            raise errors.bad_request('the namespace of the provided object does not match '
+                                     'the namespace sent on the request')
         if spec.namespaced:
             self._require_namespace(namespace or '')
         if self.find((spec.storage_key, namespace or '', name)) is not None:
@@ -112,7 +105,7 @@ class Store:
         return new
 
     def delete(self, spec: ResourceSpec, namespace: str | None, name: str,
-               options: DeleteOptions = DeleteOptions(), *, dry_run: bool = False) -> Body:
+               options: DeleteOptions = NO_OPTIONS, *, dry_run: bool = False) -> Body:
         obj = self.get(spec, namespace, name)
         if options.uid not in (None, objects.meta(obj).get('uid')):
             raise errors.conflict(spec, name)
@@ -124,7 +117,7 @@ class Store:
         """Store a new version (already stamped), index it, and tell watchers and observers."""
         ref = self.ref(spec, obj)
         self._objects[ref[0]][ref[1:]] = obj
-        self._index(ref, old, obj)
+        self.indexes.update(ref, old, obj)
         rv = int(objects.meta(obj)['resourceVersion'])
         self.changes.record(Change(rv=rv, key=ref[0], type='ADDED' if old is None else 'MODIFIED', obj=obj, old=old))
         for observe in list(self.observers):
@@ -134,7 +127,7 @@ class Store:
         """Remove an object for good; returns its last version, as the DELETED event carries it."""
         ref = self.ref(spec, obj)
         self._objects[ref[0]].pop(ref[1:], None)
-        self._index(ref, obj, None)
+        self.indexes.update(ref, obj, None)
         gone = objects.with_meta(obj, resourceVersion=str(self.next_rv()))
         self.changes.record(Change(rv=self._rv, key=ref[0], type='DELETED', obj=gone, old=obj))
         for observe in list(self.observers):
@@ -146,29 +139,19 @@ class Store:
         for obj in self.list_objects(spec, None):
             self.drop(spec, obj)
 
-    def dependents(self, uid: str) -> list[ObjRef]:
-        return sorted(self._dependents.get(uid, ()))
-
     @staticmethod
     def ref(spec: ResourceSpec, obj: Body) -> ObjRef:
         metadata = objects.meta(obj)
         return (spec.storage_key, metadata.get('namespace') or '', metadata['name'])
 
-    def _index(self, ref: ObjRef, old: Body | None, new: Body | None) -> None:
-        old_owners = objects.owner_uids(old) if old is not None else set()
-        new_owners = objects.owner_uids(new) if new is not None else set()
-        for uid in old_owners - new_owners:
-            self._dependents.get(uid, set()).discard(ref)
-            if not self._dependents.get(uid, True):
-                del self._dependents[uid]
-        for uid in new_owners - old_owners:
-            self._dependents.setdefault(uid, set()).add(ref)
-        if new is not None:
-            self._uids[objects.meta(new)['uid']] = ref
-        elif old is not None:
-            self._uids.pop(objects.meta(old)['uid'], None)
-        if ref[1] and (old is None) != (new is None):
-            self._namespace_sizes[ref[1]] += 1 if old is None else -1
+    def _generate_name(self, spec: ResourceSpec, namespace: str | None, prefix: str) -> str:
+        # 5 random characters collide often enough among thousands of Events; like the real
+        # server (RetryGenerateName, GA in 1.32) try a few more before answering 409.
+        for _ in range(8):
+            name = objects.generated_name(prefix) if prefix else ''
+            if not name or self.find((spec.storage_key, namespace or '', name)) is None:
+                return name
+        return name
 
     def _admit(self, spec: ResourceSpec, new: Body, old: Body | None) -> Body:
         for admit in self.admission:

@@ -30,15 +30,14 @@ async def serve(request: web.BaseRequest, *, store: Store, spec: ResourceSpec, n
                 selector: Selector, render: Render) -> web.StreamResponse:
     params = request.query
     timeout = _timeout(params)
+    response = web.StreamResponse(headers={'Content-Type': 'application/json'})
     subscription = store.changes.subscribe(spec.storage_key)
     try:
         # Subscribing and reading the initial events happen in one synchronous step: no gap.
         try:
-            initial = _initial_events(store, spec, namespace, selector, params)
-            final: errors.ApiError | None = None
-        except errors.ApiError as error:
+            initial, final = _initial_events(store, spec, namespace, selector, params), None
+        except errors.ApiError as error:  # too old a resourceVersion: an ERROR event, as the real server
             initial, final = [], error
-        response = web.StreamResponse(headers={'Content-Type': 'application/json'})
         await response.prepare(request)
         for event_type, obj in initial:
             await _write(response, event_type, render(obj))
@@ -49,11 +48,11 @@ async def serve(request: web.BaseRequest, *, store: Store, spec: ResourceSpec, n
         if final is not None:
             await _write(response, 'ERROR', final.as_status())
         await response.write_eof()
-        return response
     except ConnectionError:
-        return web.Response(status=499)  # the client is gone; nobody reads this
+        pass  # the client has gone: nothing to finish
     finally:
         store.changes.unsubscribe(subscription)
+    return response
 
 
 def _initial_events(store: Store, spec: ResourceSpec, namespace: str | None, selector: Selector,
