@@ -42,7 +42,7 @@ def test_scale_up_creates_only_new_members_and_scale_down_terminates_at_once(
 
     kube.wait("workers:3 and workers:4 to be terminated", shrunk)
     assert sorted(p.name for p in members.iterdir()) == ["head", "workers_1", "workers_2"]
-    assert any(e.reason == "NodesTerminated" and "workers:4, workers:3" in e.message for e in kube.events_for("s"))
+    kube.event_seen("s", "NodesTerminated", text="workers:4, workers:3")
 
 
 def test_editing_the_assembly_makes_a_new_converge_task(kube: Kube, operator: OperatorProcess) -> None:

@@ -48,7 +48,7 @@ def test_a_non_zero_step_fails_its_row_node_stage_and_task(kube: Kube, operator:
     assert condition(si, "Stalled")["reason"] == "TaskFailed"
     assert "step 3.1 on web" in condition(si, "Stalled")["message"]
     assert condition(si, "Ready")["status"] == "False"
-    assert "TaskFailed" in {e.reason for e in kube.events_for("app")}
+    kube.event_seen("app", "TaskFailed", kind="Warning")
 
 
 def test_a_step_past_its_timeout_is_killed_and_fails_saying_so(kube: Kube, operator: OperatorProcess) -> None:

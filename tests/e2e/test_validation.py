@@ -54,7 +54,7 @@ def test_each_invalid_assembly_is_refused_or_stalled(case: str, kube: Kube, oper
     else:
         got = kube.condition_when(r.ASSEMBLY_PLURAL, name, "Stalled")
         assert "assembly is invalid" in condition(got, "Stalled")["message"]
-        assert any(e.type == "Warning" and e.reason == "InvalidSpec" for e in kube.events_for(name))
+        kube.event_seen(name, "InvalidSpec", kind="Warning")
         kube.create(r.INSTANCE_PLURAL, instance("uses-bad", name))
         si = kube.condition_when(r.INSTANCE_PLURAL, "uses-bad", "Stalled")
         assert condition(si, "Stalled")["reason"] == "InvalidSpec" and kube.tasks_of("uses-bad") == []
@@ -71,4 +71,4 @@ def test_local_target_is_refused_without_the_flag(kube: Kube, strict_operator: O
     assert condition(si, "Stalled")["reason"] == "LocalTargetDisabled"
     assert "--allow-local-target" in condition(si, "Stalled")["message"]
     assert kube.tasks_of("nope") == []
-    assert any(e.reason == "LocalTargetDisabled" for e in kube.events_for("nope"))
+    kube.event_seen("nope", "LocalTargetDisabled", kind="Warning")

@@ -81,6 +81,15 @@ class Kube:
         found = self.core.list_namespaced_event(self.namespace)
         return [e for e in found.items if e.involved_object.name == name]
 
+    def event_seen(self, name: str, reason: str, *, text: str = "", kind: str = "", timeout: float = 10.0) -> Any:
+        """The first Event about `name` with this reason; Events are posted asynchronously, so wait."""
+        def probe() -> Any:
+            found = [e for e in self.events_for(name)
+                     if e.reason == reason and text in (e.message or "") and (not kind or e.type == kind)]
+            return found[0] if found else None
+
+        return self.wait(f"a {reason} event for {name}", probe, timeout)
+
     def wait(self, what: str, probe: Callable[[], T | None], timeout: float = 30.0) -> T:
         """Polls `probe` until it returns something truthy; fails the test with `what` after `timeout` s."""
         deadline = time.monotonic() + timeout
