@@ -20,6 +20,8 @@ TASK_PLURAL: Final = "tasks"
 INSTANCE_LABEL: Final = f"{GROUP}/service-instance"
 WORKFLOW_LABEL: Final = f"{GROUP}/workflow"
 GENERATION_ANNOTATION: Final = f"{GROUP}/instance-generation"
+# Queue position among the instance's Tasks: creationTimestamp has one-second resolution.
+SEQUENCE_ANNOTATION: Final = f"{GROUP}/sequence"
 FINALIZER: Final = f"{GROUP}/finalizer"
 KOPF_PREFIX: Final = GROUP
 

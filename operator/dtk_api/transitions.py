@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
+from functools import lru_cache
 
 from dtk_api.task_status import (
     Failure,
@@ -39,13 +40,25 @@ def _rolled_up(children: Sequence[Step]) -> StepStatus:
     return "executing" if statuses - {""} else ""
 
 
+@lru_cache(maxsize=32)
+def _layout(indexes: tuple[str, ...]) -> tuple[dict[str, int], dict[str, tuple[int, ...]]]:
+    """Positions and children of a tree shape; a Task's shape never changes, so it is computed once."""
+    positions = {index: i for i, index in enumerate(indexes)}
+    kids: dict[str, list[int]] = {}
+    for i, index in enumerate(indexes):
+        parent = parent_index(index)
+        if parent is not None:
+            kids.setdefault(parent, []).append(i)
+    return positions, {k: tuple(v) for k, v in kids.items()}
+
+
 def _roll_up(steps: list[Step], index: str, now: datetime) -> None:
     """Recomputes every ancestor of `index`, innermost first."""
-    positions = {s.index: i for i, s in enumerate(steps)}
+    positions, children_at = _layout(tuple(s.index for s in steps))
     parent = parent_index(index)
     while parent is not None:
         at = positions[parent]
-        kids = [s for s in steps if s.index and parent_index(s.index) == parent]
+        kids = [steps[i] for i in children_at.get(parent, ())]
         status = _rolled_up(kids)
         step = steps[at]
         started = step.started_at or min((k.started_at for k in kids if k.started_at), default=None)
@@ -56,7 +69,7 @@ def _roll_up(steps: list[Step], index: str, now: datetime) -> None:
 
 def _update_step(task: TaskStatus, index: str, now: datetime, **changes: object) -> TaskStatus:
     steps = list(task.steps)
-    at = next(i for i, s in enumerate(steps) if s.index == index)
+    at = _layout(tuple(s.index for s in steps))[0][index]
     steps[at] = replace(steps[at], **changes)  # type: ignore[arg-type]
     _roll_up(steps, index, now)
     return replace(task, steps=tuple(steps), updated_at=now)
@@ -114,7 +127,7 @@ def interrupt_running(task: TaskStatus, now: datetime, *, status: StepStatus, er
 
 
 def _is_leaf_index(steps: Sequence[Step], index: str) -> bool:
-    return not any(s.index and parent_index(s.index) == index for s in steps)
+    return index not in _layout(tuple(s.index for s in steps))[1]
 
 
 def end(task: TaskStatus, now: datetime, state: TaskState, *, failure: Failure | None = None) -> TaskStatus:

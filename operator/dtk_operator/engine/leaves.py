@@ -116,20 +116,21 @@ class LeafRunner:
             for command in unit.commands:
                 text = render(command.run, lookup)
                 if reason := await self._skipped(facts, command, lookup, env):
-                    self.run.log("debug", f"step {index} on {work.node}: skipped '{text}' ({reason})")
+                    self.run.log("debug", f"step {index} on {work.node}: skipped '{text}' ({reason})", write=False)
                     continue
                 outcome = await self._command(facts, text, env, command.timeout_seconds)
                 results.append(CommandResult(run=text, return_code=outcome.return_code, stdout=outcome.stdout,
                                              stderr=outcome.stderr, truncated=outcome.truncated))
                 if "." in unit.label and outcome.stdout.strip():
-                    self.run.log("result", f"{work.node} {unit.label}: {outcome.stdout.strip()[-MESSAGE_TAIL:]}")
+                    self.run.log("result", f"{work.node} {unit.label}: {outcome.stdout.strip()[-MESSAGE_TAIL:]}",
+                                 write=False)
                 if outcome.timed_out or outcome.return_code != 0:
                     self.run.fail(index, node=work.node, results=tuple(results), return_code=outcome.return_code,
                                   stderr=outcome.stderr,
                                   message=f"{unit.label}: {_failure_text(outcome, command.timeout_seconds)}")
                     return
                 done = tuple(results)
-                self.run.apply(partial(_with_results, index=index, results=done))
+                self.run.apply(partial(_with_results, index=index, results=done), write=False)
         self.run.succeed(index, tuple(results))
 
 

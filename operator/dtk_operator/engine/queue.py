@@ -22,14 +22,18 @@ async def wait_turn(services: Services, run: RunState, task: Mapping[str, Any], 
                     cancelled: Callable[[], bool], stopping: Callable[[], bool]) -> Turn:
     """Ends when no earlier unfinished Task remains. Each earlier Task is bounded by its own
     timeout, so this wait is bounded too; a wake-up event makes the hand-over immediate."""
-    mine = queue_key(task)
+    uid = task["metadata"]["uid"]
     pause = 0.05
     while True:
         if stopping():
             return "stopped"
         if cancelled():
             return "cancelled"
-        ahead = [x for x in await tasks_of(services.kube, *instance) if not is_terminal(x) and queue_key(x) < mine]
+        tasks = await tasks_of(services.kube, *instance)
+        # Our own place is read from the fresh list: our sequence number may be newer than `task`.
+        mine = next((queue_key(x) for x in tasks if x["metadata"]["uid"] == uid), queue_key(task))
+        ahead = [x for x in tasks
+                 if x["metadata"]["uid"] != uid and not is_terminal(x) and queue_key(x) < mine]
         if not ahead:
             return "go"
         waiting_for = f"waiting for task {ahead[0]['metadata']['name']} to finish"

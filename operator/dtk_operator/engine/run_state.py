@@ -33,9 +33,12 @@ class RunState:
         self.nodes: dict[str, NodeFacts] = {}
         self._conditions = conditions
 
-    def apply(self, change: Callable[[TaskStatus, datetime], TaskStatus]) -> None:
+    def apply(self, change: Callable[[TaskStatus, datetime], TaskStatus], *, write: bool = True) -> None:
+        """`write=False` keeps a change in memory until the next state change writes it: a command
+        ending inside a running row is not a state change of the row (SPEC 4: writes per change)."""
         self.status = change(self.status, self.clock())
-        self.writer.mark(self.snapshot)
+        if write:
+            self.writer.mark(self.snapshot)
 
     def snapshot(self) -> dict[str, Any]:
         raw: dict[str, Any] = bounded(dict(to_status(self.status)))
@@ -46,8 +49,8 @@ class RunState:
         raw["observedGeneration"] = self.generation
         return raw
 
-    def log(self, kind: MessageType, text: str, *, stacktrace: str = "") -> None:
-        self.apply(lambda s, now: t.add_message(s, now, kind, text, stacktrace=stacktrace))
+    def log(self, kind: MessageType, text: str, *, stacktrace: str = "", write: bool = True) -> None:
+        self.apply(lambda s, now: t.add_message(s, now, kind, text, stacktrace=stacktrace), write=write)
 
     def start(self, index: str) -> None:
         self.apply(lambda s, now: t.start_step(s, index, now))

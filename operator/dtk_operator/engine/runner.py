@@ -19,13 +19,13 @@ from dtk_api.task_wire import from_status
 from dtk_api.templating import TemplateError
 from dtk_operator.engine.instances import refresh_instance
 from dtk_operator.engine.leaves import LeafContext, LeafRunner
-from dtk_operator.engine.nodes import remember_node
+from dtk_operator.engine.nodes import NodeRecorder
 from dtk_operator.engine.planning import plan_task
 from dtk_operator.engine.queue import wait_turn
 from dtk_operator.engine.run_state import RunState
 from dtk_operator.engine.services import InstanceKey, Services
 from dtk_operator.engine.stages import run_stages
-from dtk_operator.engine.tasks import adoption_patch
+from dtk_operator.engine.tasks import adopt
 from dtk_operator.engine.writer import StatusWriter
 from dtk_operator.kube import events
 from dtk_operator.targets.base import NodeFacts
@@ -65,8 +65,8 @@ class TaskRunner:
 
     async def _run(self) -> None:
         instance = await self.services.kube.get(r.INSTANCE_PLURAL, *self.instance)
-        if instance is not None and (adoption := adoption_patch(self.task, instance)):
-            await self.services.kube.patch(r.TASK_PLURAL, self.namespace, self.name, adoption)
+        if instance is not None:
+            await adopt(self.services, self.task, instance)
         if self.run.status.state == "pending":
             turn = await wait_turn(self.services, self.run, self.task, instance=self.instance,
                                    cancelled=self.cancelled, stopping=self.stopping)
@@ -87,7 +87,8 @@ class TaskRunner:
         leaf = LeafRunner(self.run, LeafContext(
             namespace=self.namespace, instance=self.instance[1], target=self.services.targets[planned.provider],
             bindings=planned.bindings,
-            remember=lambda facts: remember_node(self.services, self.namespace, self.instance[1], facts),
+            remember=NodeRecorder(self.services, self.namespace, self.instance[1],
+                                  gather_seconds=self.services.options.status_coalesce_seconds).remember,
         ))
         await self._supervise(leaf, instance)
 

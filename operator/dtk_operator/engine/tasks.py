@@ -2,25 +2,29 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dtk_api import resources as r
 from dtk_api.instance_status import TaskSummary
 from dtk_api.task_status import TERMINAL_TASK_STATES
+from dtk_operator.engine.services import Services
 from dtk_operator.kube.client import AlreadyExists, Body, KubeClient
 
-_SEQUENCE = re.compile(r"-(\d+)$")
+_UNNUMBERED = 10**9  # a Task not yet adopted came after every numbered one
+
+
+def sequence_of(task: Mapping[str, Any]) -> int:
+    annotations = task.get("metadata", {}).get("annotations") or {}
+    value = str(annotations.get(r.SEQUENCE_ANNOTATION, ""))
+    return int(value) if value.isdigit() else _UNNUMBERED
 
 
 def queue_key(task: Mapping[str, Any]) -> tuple[str, int, str]:
-    """Creation order. creationTimestamp has one-second resolution, so the name's sequence
-    number (`<instance>-<n>`) breaks ties before the name itself does."""
+    """Creation order: creationTimestamp, then our sequence number (the timestamp has
+    one-second resolution), then the name."""
     meta = task.get("metadata", {})
-    name = str(meta.get("name", ""))
-    match = _SEQUENCE.search(name)
-    return str(meta.get("creationTimestamp", "")), int(match[1]) if match else 0, name
+    return str(meta.get("creationTimestamp", "")), sequence_of(task), str(meta.get("name", ""))
 
 
 def is_terminal(task: Mapping[str, Any]) -> bool:
@@ -52,7 +56,8 @@ def _failure_text(status: Mapping[str, Any]) -> str:
     return str(status.get("message") or "")
 
 
-def task_body(instance: Mapping[str, Any], *, name: str, workflow: str, params: Mapping[str, str]) -> Body:
+def task_body(instance: Mapping[str, Any], *, name: str, workflow: str, params: Mapping[str, str],
+              sequence: int) -> Body:
     """Labels are ours alone: GitOps tracking labels of the instance are never copied (SPEC 6)."""
     meta = instance["metadata"]
     owned = adoption_patch({}, instance)["metadata"]
@@ -60,17 +65,21 @@ def task_body(instance: Mapping[str, Any], *, name: str, workflow: str, params: 
         "apiVersion": r.API_VERSION, "kind": r.TASK_KIND,
         "metadata": {"name": name, "namespace": meta["namespace"], "ownerReferences": owned["ownerReferences"],
                      "labels": {r.INSTANCE_LABEL: meta["name"], r.WORKFLOW_LABEL: workflow},
-                     "annotations": {r.GENERATION_ANNOTATION: str(meta.get("generation", 0))}},
+                     "annotations": {r.GENERATION_ANNOTATION: str(meta.get("generation", 0)),
+                                     r.SEQUENCE_ANNOTATION: str(sequence)}},
         "spec": {"serviceInstanceRef": {"name": meta["name"]}, "workflow": workflow, "params": dict(params),
                  "timeoutSeconds": r.DEFAULT_TASK_TIMEOUT_SECONDS},
     }
 
 
-def adoption_patch(task: Mapping[str, Any], instance: Mapping[str, Any]) -> dict[str, Any]:
+def adoption_patch(task: Mapping[str, Any], instance: Mapping[str, Any], *, sequence: int = 0) -> dict[str, Any]:
     """A Task made by hand (kubectl apply) joins its instance's queue and garbage collection:
-    the queue finds Tasks by label, and the ownerReference removes them with the instance."""
+    the queue finds Tasks by label and orders them by sequence, and the ownerReference removes
+    them with the instance."""
     meta, owner = task.get("metadata", {}), instance["metadata"]
     patch: dict[str, Any] = {}
+    if sequence and sequence_of(task) == _UNNUMBERED:
+        patch["annotations"] = {r.SEQUENCE_ANNOTATION: str(sequence)}
     if (meta.get("labels") or {}).get(r.INSTANCE_LABEL) != owner["name"]:
         patch["labels"] = {r.INSTANCE_LABEL: owner["name"]}
     if not meta.get("ownerReferences"):
@@ -84,7 +93,7 @@ async def create_task(kube: KubeClient, instance: Mapping[str, Any], *, number: 
     meta = instance["metadata"]
     name = f"{meta['name']}-{number}"
     try:
-        body = task_body(instance, name=name, workflow=workflow, params={})
+        body = task_body(instance, name=name, workflow=workflow, params={}, sequence=number)
         await kube.create(r.TASK_PLURAL, meta["namespace"], body)
     except AlreadyExists:
         existing = await kube.get(r.TASK_PLURAL, meta["namespace"], name) or {}
@@ -92,3 +101,16 @@ async def create_task(kube: KubeClient, instance: Mapping[str, Any], *, number: 
         if not any(o.get("uid") == meta["uid"] for o in owners):
             raise
     return name
+
+
+async def adopt(services: Services, task: Mapping[str, Any], instance: Mapping[str, Any]) -> None:
+    """Labels, owns and numbers a hand-made Task (after every Task the instance already has)."""
+    meta = instance["metadata"]
+    async with services.lock((meta["namespace"], meta["name"])):
+        if not adoption_patch(task, instance, sequence=1):
+            return
+        known = [sequence_of(t) for t in await tasks_of(services.kube, meta["namespace"], meta["name"])]
+        highest = max([n for n in known if n != _UNNUMBERED] + [int((instance.get("status") or {}).get("taskCounter")
+                                                                    or 0)])
+        patch = adoption_patch(task, instance, sequence=highest + 1)
+        await services.kube.patch(r.TASK_PLURAL, meta["namespace"], task["metadata"]["name"], patch)
