@@ -7,27 +7,10 @@ import urllib.request
 import kubernetes.client
 import pytest
 
-GROUP, VERSION, PLURAL = 'example.io', 'v1', 'widgets'
-MERGE = 'application/merge-patch+json'
+from support.widgets import GROUP, PLURAL, VERSION, create, get, merge, widget
+
 JSON_PATCH = 'application/json-patch+json'
 pytestmark = pytest.mark.usefixtures('widgets')
-
-
-def widget(name: str, **spec: object) -> dict[str, object]:
-    return {'apiVersion': 'example.io/v1', 'kind': 'Widget', 'metadata': {'name': name}, 'spec': dict(spec)}
-
-
-def create(custom: kubernetes.client.CustomObjectsApi, body: dict[str, object], ns: str = 'default') -> dict:
-    return custom.create_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, body)
-
-
-def get(custom: kubernetes.client.CustomObjectsApi, name: str, ns: str = 'default') -> dict:
-    return custom.get_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, name)
-
-
-def merge(custom: kubernetes.client.CustomObjectsApi, name: str, patch: object, *, status: bool = False) -> dict:
-    fn = custom.patch_namespaced_custom_object_status if status else custom.patch_namespaced_custom_object
-    return fn(GROUP, VERSION, 'default', PLURAL, name, patch, _content_type=MERGE)
 
 
 def test_json_patch_applies_and_a_failed_test_op_is_422(custom):
