@@ -12,7 +12,7 @@ from datetime import datetime
 
 from dtk_api.task_status import CommandResult, TaskStatus
 from dtk_api.timefmt import format_time
-from kubectl_dtk.views.model import (
+from kubectl_dtk.views.events import (
     NodeErrors,
     NodeResults,
     StageEnd,
@@ -20,9 +20,9 @@ from kubectl_dtk.views.model import (
     StreamEvent,
     TaskEnd,
     TaskStart,
-    as_utc,
     stream_events,
 )
+from kubectl_dtk.views.model import as_utc
 
 JSONL_VERSION = 1
 BRACKET = "=" * 25
