@@ -35,15 +35,19 @@ class DtkClient:
         self.namespace = namespace or config.namespace or "default"
 
     def _request(self, method: str, plural: str, *, name: str = "", params: Mapping[str, str] | None = None,
-                 body: Mapping[str, Any] | None = None, namespace: str | None = None,
+                 body: Mapping[str, Any] | None = None, all_namespaces: bool = False,
                  stream: bool = False, timeout: float = 30.0, content_type: str = "") -> Any:
         url = f"{plural}/{name}" if name else plural
-        kwargs: dict[str, Any] = {"url": url, "version": r.API_VERSION, "namespace": namespace or self.namespace,
+        namespace = None if all_namespaces else self.namespace  # None: pykube builds a cluster-wide path
+        kwargs: dict[str, Any] = {"url": url, "version": r.API_VERSION, "namespace": namespace,
                                   "params": dict(params or {}), "stream": stream, "timeout": (5.0, timeout)}
         if body is not None:
             kwargs["data"] = json.dumps(body)
             kwargs["headers"] = {"Content-Type": content_type or "application/json"}
-        response = getattr(self.api.session, method)(**self.api.get_kwargs(**kwargs))
+        try:
+            response = getattr(self.api.session, method)(**self.api.get_kwargs(**kwargs))
+        except OSError as error:  # requests' connection errors are OSErrors too
+            raise ApiError(f"cannot reach the API server: {error}") from error
         if response.status_code >= 400:
             detail = _status_message(response)
             raise ApiError(detail, not_found=response.status_code == 404)
@@ -54,7 +58,7 @@ class DtkClient:
 
     def list(self, plural: str, *, labels: Mapping[str, str] | None = None, all_namespaces: bool = False) -> Body:
         params = {"labelSelector": ",".join(f"{k}={v}" for k, v in (labels or {}).items())} if labels else {}
-        return cast(Body, self._request("get", plural, params=params).json())
+        return cast(Body, self._request("get", plural, params=params, all_namespaces=all_namespaces).json())
 
     def create(self, plural: str, body: Mapping[str, Any]) -> Body:
         return cast(Body, self._request("post", plural, body=body).json())
@@ -62,6 +66,9 @@ class DtkClient:
     def patch(self, plural: str, name: str, patch: Mapping[str, Any]) -> Body:
         return cast(Body, self._request("patch", plural, name=name, body=patch,
                                         content_type="application/merge-patch+json").json())
+
+    def delete(self, plural: str, name: str) -> Body:
+        return cast(Body, self._request("delete", plural, name=name).json())
 
     def watch(self, plural: str, *, name: str, resource_version: str, timeout_seconds: int) -> Iterator[Body]:
         """One watch connection on one object; ends when the server closes it after the timeout."""

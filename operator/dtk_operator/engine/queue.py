@@ -10,10 +10,11 @@ from functools import partial
 from typing import Any, Literal
 
 from dtk_api import transitions as t
+from dtk_api.ordering import queue_key
 from dtk_api.task_status import TaskStatus
 from dtk_operator.engine.run_state import RunState
 from dtk_operator.engine.services import InstanceKey, Services
-from dtk_operator.engine.tasks import is_terminal, queue_key, tasks_of
+from dtk_operator.engine.tasks import is_terminal, tasks_of
 
 Turn = Literal["go", "cancelled", "stopped"]
 

@@ -7,24 +7,10 @@ from typing import Any
 
 from dtk_api import resources as r
 from dtk_api.instance_status import TaskSummary
+from dtk_api.ordering import UNNUMBERED, queue_key, sequence_of
 from dtk_api.task_status import TERMINAL_TASK_STATES
 from dtk_operator.engine.services import Services
 from dtk_operator.kube.client import AlreadyExists, Body, KubeClient
-
-_UNNUMBERED = 10**9  # a Task not yet adopted came after every numbered one
-
-
-def sequence_of(task: Mapping[str, Any]) -> int:
-    annotations = task.get("metadata", {}).get("annotations") or {}
-    value = str(annotations.get(r.SEQUENCE_ANNOTATION, ""))
-    return int(value) if value.isdigit() else _UNNUMBERED
-
-
-def queue_key(task: Mapping[str, Any]) -> tuple[str, int, str]:
-    """Creation order: creationTimestamp, then our sequence number (the timestamp has
-    one-second resolution), then the name."""
-    meta = task.get("metadata", {})
-    return str(meta.get("creationTimestamp", "")), sequence_of(task), str(meta.get("name", ""))
 
 
 def is_terminal(task: Mapping[str, Any]) -> bool:
@@ -78,7 +64,7 @@ def adoption_patch(task: Mapping[str, Any], instance: Mapping[str, Any], *, sequ
     them with the instance."""
     meta, owner = task.get("metadata", {}), instance["metadata"]
     patch: dict[str, Any] = {}
-    if sequence and sequence_of(task) == _UNNUMBERED:
+    if sequence and sequence_of(task) == UNNUMBERED:
         patch["annotations"] = {r.SEQUENCE_ANNOTATION: str(sequence)}
     if (meta.get("labels") or {}).get(r.INSTANCE_LABEL) != owner["name"]:
         patch["labels"] = {r.INSTANCE_LABEL: owner["name"]}
@@ -110,7 +96,7 @@ async def adopt(services: Services, task: Mapping[str, Any], instance: Mapping[s
         if not adoption_patch(task, instance, sequence=1):
             return
         known = [sequence_of(t) for t in await tasks_of(services.kube, meta["namespace"], meta["name"])]
-        highest = max([n for n in known if n != _UNNUMBERED] + [int((instance.get("status") or {}).get("taskCounter")
+        highest = max([n for n in known if n != UNNUMBERED] + [int((instance.get("status") or {}).get("taskCounter")
                                                                     or 0)])
         patch = adoption_patch(task, instance, sequence=highest + 1)
         await services.kube.patch(r.TASK_PLURAL, meta["namespace"], task["metadata"]["name"], patch)

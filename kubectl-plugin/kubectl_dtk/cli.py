@@ -1,0 +1,72 @@
+"""`kubectl dtk`: DTK's task views (and vappio's describe-task) for kube-dtk, kubectl-style.
+
+Commands register themselves from `kubectl_dtk.commands`; each gets the common kubectl flags.
+Nothing heavy is imported here: a command imports what it needs when it runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+
+from kubectl_dtk import exit_codes
+from kubectl_dtk.client import ApiError
+from kubectl_dtk.commands import COMMAND_MODULES
+from kubectl_dtk.context import CommandError, Context
+from kubectl_dtk.follow import FollowTimeout
+
+
+def common_flags(*, streams: bool = False) -> argparse.ArgumentParser:
+    """The kubectl flags every command takes (a parent parser, so they work after the command)."""
+    flags = argparse.ArgumentParser(add_help=False)
+    flags.add_argument("-n", "--namespace", help="namespace (default: the kubeconfig context's)")
+    flags.add_argument("-A", "--all-namespaces", action="store_true", help="every namespace, where it makes sense")
+    flags.add_argument("--context", dest="kube_context", help="kubeconfig context to use")
+    flags.add_argument("--kubeconfig", help="kubeconfig file (default: $KUBECONFIG or ~/.kube/config)")
+    formats = ["table", "json", "yaml"] + (["jsonl"] if streams else [])
+    flags.add_argument("-o", "--output", choices=formats, default="table", help="output format")
+    flags.add_argument("--no-headers", action="store_true", help="tables without header and footer lines")
+    flags.add_argument("--color", dest="color_choice", choices=["auto", "always", "never"], default="auto",
+                       help="colour (auto: only on a terminal, and never with NO_COLOR set)")
+    return flags
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kubectl dtk", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    for module in COMMAND_MODULES:
+        module.register(commands, common_flags)
+    return parser
+
+
+def _context(args: argparse.Namespace) -> Context:
+    return Context(namespace=args.namespace, all_namespaces=args.all_namespaces, kube_context=args.kube_context,
+                   kubeconfig=args.kubeconfig, output=args.output, no_headers=args.no_headers,
+                   color_choice=args.color_choice)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)  # usage errors exit 2 here, as argparse does
+    ctx = _context(args)
+    try:
+        code: int = args.run(ctx, args)
+        return code
+    except CommandError as error:
+        ctx.warn(f"error: {error}")
+        return error.code
+    except ApiError as error:
+        ctx.warn(f"error: {error}")
+        return exit_codes.NOT_FOUND if error.not_found else exit_codes.USAGE_OR_API
+    except FollowTimeout as error:
+        ctx.warn(f"error: {error}")
+        return exit_codes.TIMEOUT
+    except KeyboardInterrupt:
+        return exit_codes.INTERRUPTED
+    except BrokenPipeError:  # `kubectl dtk ... | head`: the reader left; so do we, quietly
+        sys.stderr.close()
+        return exit_codes.OK
+
+
+if __name__ == "__main__":
+    sys.exit(main())
