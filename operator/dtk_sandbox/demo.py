@@ -12,8 +12,8 @@ import yaml
 from dtk_api import resources as r
 from dtk_api.task_wire import from_status
 from kubectl_dtk.client import DtkClient
-from kubectl_dtk.follow import follow_task
-from kubectl_dtk.views.stream import StreamPrinter
+from kubectl_dtk.context import Context
+from kubectl_dtk.streaming import stream_task
 from kubectl_dtk.views.table import render_task_table
 
 PLURALS = {r.ASSEMBLY_KIND: r.ASSEMBLY_PLURAL, r.INSTANCE_KIND: r.INSTANCE_PLURAL, r.TASK_KIND: r.TASK_PLURAL}
@@ -48,18 +48,14 @@ def _first_task(client: DtkClient, instance: str) -> str:
 
 
 def run_demo(kubeconfig: Path, manifest: Path, out: TextIO = sys.stdout) -> int:
-    client = DtkClient(kubeconfig=str(kubeconfig))
-    instances = _apply(client, manifest)
+    ctx = Context(kubeconfig=str(kubeconfig), out=out)
+    instances = _apply(ctx.client, manifest)
     if not instances:
         print(f"{manifest}: no ServiceInstance to follow", file=sys.stderr)
         return 2
-    task_name = _first_task(client, instances[0])
-    printer = StreamPrinter()
-    task: dict[str, Any] = {}
-    for task in follow_task(client, task_name, timeout=TASK_TIMEOUT_SECONDS):
-        out.write(printer.feed(from_status(task.get("status") or {})))
-        out.flush()
-    status = from_status(task.get("status") or {})
+    task_name = _first_task(ctx.client, instances[0])
+    code = stream_task(ctx, task_name, timeout=TASK_TIMEOUT_SECONDS)
+    status = from_status(ctx.client.get(r.TASK_PLURAL, task_name).get("status") or {})
     out.write("\n" + render_task_table(status) + "\n")
     out.write(f"task {task_name}: {status.state}\n")
-    return 0 if status.state == "succeeded" else 1
+    return code

@@ -1,0 +1,28 @@
+"""Streams one Task in DTK's stage-by-stage format until it ends (`task-status -m stream`, `-s`)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dtk_api.task_wire import from_status
+from kubectl_dtk import exit_codes
+from kubectl_dtk.context import Context
+from kubectl_dtk.follow import follow_task
+from kubectl_dtk.views.stream import StreamPrinter
+
+
+def outcome_code(state: str) -> int:
+    return exit_codes.OK if state == "succeeded" else exit_codes.TASK_FAILED
+
+
+def stream_task(ctx: Context, name: str, *, timeout: float | None = None, jsonl: bool = False) -> int:
+    """Replays finished stages from stage 1, then follows live; returns the outcome's exit code.
+    Raises FollowTimeout (exit 3) when `timeout` seconds pass first."""
+    printer = StreamPrinter(jsonl=jsonl)
+    task: dict[str, Any] = {}
+    for task in follow_task(ctx.client, name, timeout=timeout):
+        text = printer.feed(from_status(task.get("status") or {}))
+        if text:
+            ctx.out.write(text)
+            ctx.out.flush()
+    return outcome_code(str((task.get("status") or {}).get("state", "")))
