@@ -1,7 +1,8 @@
-"""The plugin's only door to the Kubernetes API: pykube-ng's light HTTP client, raw JSON paths.
+"""The plugin's only door to the Kubernetes API: kube-dtk's objects as JSON over plain paths.
 
-pykube keeps start-up fast (no kubernetes client, no kopf); plain paths keep us off its object
-factories, which would discover API groups on every run.
+The kubeconfig is read by kubeconfig.py; requests go through transport.py (the standard library
+for the common credentials, pykube-ng's client for credential plugins). Plain paths keep us off
+object factories, which would discover API groups on every run.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import json
 from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
-import pykube
-
 from dtk_api import resources as r
+from kubectl_dtk.kubeconfig import KubeconfigError, load_connection
+from kubectl_dtk.transport import PykubeTransport, Response, StdTransport
 
 Body = dict[str, Any]
+REQUEST_TIMEOUT_SECONDS = 30.0
 
 
 class ApiError(RuntimeError):
@@ -28,29 +30,29 @@ class ApiError(RuntimeError):
 class DtkClient:
     def __init__(self, *, kubeconfig: str | None = None, context: str | None = None,
                  namespace: str | None = None) -> None:
-        config = pykube.KubeConfig.from_file(kubeconfig) if kubeconfig else pykube.KubeConfig.from_env()
-        if context:
-            config.set_current_context(context)
-        self.api = pykube.HTTPClient(config)
-        self.namespace = namespace or config.namespace or "default"
+        try:
+            connection = load_connection(kubeconfig, context)
+        except (OSError, ValueError, KeyError, KubeconfigError) as error:
+            raise ApiError(f"cannot use the kubeconfig: {error}") from error
+        std = StdTransport.supports(connection)
+        self.transport = StdTransport(connection) if std else PykubeTransport(connection)
+        self.namespace = namespace or connection.namespace
+
+    def _path(self, plural: str, name: str, all_namespaces: bool) -> str:
+        scope = "" if all_namespaces else f"/namespaces/{self.namespace}"
+        return f"/apis/{r.API_VERSION}{scope}/{plural}" + (f"/{name}" if name else "")
 
     def _request(self, method: str, plural: str, *, name: str = "", params: Mapping[str, str] | None = None,
                  body: Mapping[str, Any] | None = None, all_namespaces: bool = False,
-                 stream: bool = False, timeout: float = 30.0, content_type: str = "") -> Any:
-        url = f"{plural}/{name}" if name else plural
-        namespace = None if all_namespaces else self.namespace  # None: pykube builds a cluster-wide path
-        kwargs: dict[str, Any] = {"url": url, "version": r.API_VERSION, "namespace": namespace,
-                                  "params": dict(params or {}), "stream": stream, "timeout": (5.0, timeout)}
-        if body is not None:
-            kwargs["data"] = json.dumps(body)
-            kwargs["headers"] = {"Content-Type": content_type or "application/json"}
+                 timeout: float = REQUEST_TIMEOUT_SECONDS, content_type: str = "application/json") -> Response:
         try:
-            response = getattr(self.api.session, method)(**self.api.get_kwargs(**kwargs))
-        except OSError as error:  # requests' connection errors are OSErrors too
+            response = self.transport.request(
+                method, self._path(plural, name, all_namespaces), params=params or {},
+                body=None if body is None else json.dumps(body), content_type=content_type, timeout=timeout)
+        except OSError as error:  # refused, reset, TLS, timeouts (requests' errors are OSErrors too)
             raise ApiError(f"cannot reach the API server: {error}") from error
         if response.status_code >= 400:
-            detail = _status_message(response)
-            raise ApiError(detail, not_found=response.status_code == 404)
+            raise ApiError(_status_message(response), not_found=response.status_code == 404)
         return response
 
     def get(self, plural: str, name: str) -> Body:
@@ -76,7 +78,7 @@ class DtkClient:
                   "allowWatchBookmarks": "false"}
         if resource_version:
             params["resourceVersion"] = resource_version
-        response = self._request("get", plural, params=params, stream=True, timeout=timeout_seconds + 10)
+        response = self._request("get", plural, params=params, timeout=timeout_seconds + 10)
         for line in response.iter_lines():
             if line:
                 yield cast(Body, json.loads(line))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from typing import Any
+from http.client import HTTPException
 
 from dtk_api import resources as r
 from dtk_api.task_status import TERMINAL_TASK_STATES
@@ -55,15 +55,9 @@ def follow_task(client: DtkClient, name: str, *, timeout: float | None = None) -
                     return
             task = client.get(r.TASK_PLURAL, name)
             yield task
-        except (ConnectionError, OSError, _requests_errors()) as error:
+        except (OSError, HTTPException) as error:  # requests' errors are OSErrors; http.client's are not
             if failures >= len(RECONNECT_PAUSE_SECONDS):
                 raise ApiError(f"lost the connection to the API server: {error}") from error
             time.sleep(RECONNECT_PAUSE_SECONDS[failures])
             failures += 1
 
-
-def _requests_errors() -> type[Exception]:
-    import requests
-
-    error: Any = requests.RequestException
-    return error  # type: ignore[no-any-return]
