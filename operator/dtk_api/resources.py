@@ -47,6 +47,9 @@ ASSEMBLY_WIDE_NODE: Final = "assembly_wide"
 DEFAULT_TASK_TIMEOUT_SECONDS: Final = 1200
 
 
+POWER_ON_DISPLAY_NAME: Final = "power_on_nodes"
+
+
 def workflow_display_name(workflow: str) -> str:
-    """The top row's label: DTK shows the converge workflow as `assembly_converge`."""
-    return CONVERGE_DISPLAY_NAME if workflow == CREATE_WORKFLOW else workflow
+    """The top row's label: DTK shows converge as `assembly_converge`, a start as `power_on_nodes`."""
+    return {CREATE_WORKFLOW: CONVERGE_DISPLAY_NAME, POWER_ON_WORKFLOW: POWER_ON_DISPLAY_NAME}.get(workflow, workflow)

@@ -9,6 +9,7 @@ import kopf
 
 from dtk_api import resources as r
 from dtk_operator.engine.services import Options, Services
+from dtk_operator.engine.target_factory import TargetFactory
 from dtk_operator.kube.client import KubeClient, api_client_from
 from dtk_operator.targets.local import LocalTarget
 
@@ -31,5 +32,6 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.execution.max_workers = 20
     options: Options = memo.options
     api = api_client_from(memo.get("kubeconfig"))
-    memo.services = Services(kube=KubeClient(api), options=options,
-                             targets={"local": LocalTarget(options.local_root)})
+    kube = KubeClient(api)
+    memo.services = Services(kube=kube, options=options,
+                             targets=TargetFactory(kube=kube, local=LocalTarget(options.local_root)))

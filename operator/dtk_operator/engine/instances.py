@@ -41,12 +41,16 @@ async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked
     spec = body.get("spec") or {}
     namespace = body["metadata"]["namespace"]
     target = spec.get("target") or {}
-    if target.get("provider") == "local" and not services.options.allow_local_target:
+    runs_locally = target.get("provider") == "local" or (
+        target.get("provider") == "ec2" and (target.get("ec2") or {}).get("commandTransport") == "local")
+    if runs_locally and not services.options.allow_local_target:
         return Checked(Problem(c.REASON_LOCAL_TARGET_DISABLED,
-                               "the local target runs commands on the operator's host; start the operator with "
-                               "--allow-local-target to use it"))
-    if target.get("provider", "local") not in services.targets:
+                               "the local target (and the ec2 target's local command transport) runs commands on "
+                               "the operator's host; start the operator with --allow-local-target to use it"))
+    if target.get("provider") not in ("local", "ec2"):
         return Checked(Problem(c.REASON_INVALID_SPEC, f"target provider '{target.get('provider')}' is not available"))
+    if target.get("provider") == "ec2" and not (target.get("ec2") or {}).get("region"):
+        return Checked(Problem(c.REASON_INVALID_SPEC, "the ec2 target needs target.ec2.region"))
     ref = str((spec.get("assemblyRef") or {}).get("name", ""))
     asm_body = await services.kube.get(r.ASSEMBLY_PLURAL, namespace, ref) if ref else None
     if asm_body is None:

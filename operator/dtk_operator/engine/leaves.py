@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import traceback
+import uuid
 from collections.abc import Awaitable, Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
 
@@ -84,19 +85,38 @@ class LeafRunner:
                           stacktrace=traceback.format_exc())
 
     async def _create(self, index: str, work: LeafWork) -> None:
+        """The token goes on record before the machine is asked for: a retry after a crash
+        finds it and adopts the machine instead of launching a second one."""
         group = work.node.rpartition(":")[0]
-        request = NodeRequest(namespace=self.ctx.namespace, instance=self.ctx.instance, name=work.node, group=group,
-                              binding=self.ctx.bindings.get(group or work.node, {}))
-        facts = await self.ctx.target.create_node(request)
-        self.run.nodes[work.node] = facts
-        await self.ctx.remember(facts)
+        known = self.run.nodes.get(work.node)
+        if work.kind == "power_on_node" and known is not None:
+            facts = await self.ctx.target.start_node(self._request(work, group, known.token), known)
+        else:
+            token = known.token if known is not None and known.state == "creating" and known.token else ""
+            if not token:
+                token = uuid.uuid4().hex
+                await self._record(NodeFacts(name=work.node, group=group, state="creating", token=token))
+            facts = replace(await self.ctx.target.create_node(self._request(work, group, token)), token=token)
+        await self._record(facts)
         self.run.succeed(index)
+
+    def _request(self, work: LeafWork, group: str, token: str) -> NodeRequest:
+        return NodeRequest(namespace=self.ctx.namespace, instance=self.ctx.instance, name=work.node, group=group,
+                           binding=self.ctx.bindings.get(group or work.node, {}), token=token,
+                           report=self._report)
+
+    async def _record(self, facts: NodeFacts) -> None:
+        self.run.nodes[facts.name] = facts
+        await self.ctx.remember(facts)
+
+    def _report(self, text: str) -> None:
+        self.run.log("notification", text)  # retries against the cloud are worth seeing by default
 
     async def _command(
         self, facts: NodeFacts, text: str, env: Mapping[str, str], timeout: float | None
     ) -> CommandOutcome:
         request = CommandRequest(run=text, namespace=self.ctx.namespace, instance=self.ctx.instance, env=env,
-                                 timeout_seconds=timeout)
+                                 timeout_seconds=timeout, report=self._report)
         return await self.ctx.target.run(facts, request)
 
     async def _skipped(self, facts: NodeFacts, command: CommandSpec, lookup: Lookup, env: Mapping[str, str]) -> str:

@@ -9,10 +9,11 @@ from typing import Any
 
 from dtk_api import resources as r
 from dtk_operator.engine.instances import cardinalities, check_instance, key_of, refresh_instance, revision
-from dtk_operator.engine.nodes import forget_nodes, recorded_nodes, surplus_members
+from dtk_operator.engine.nodes import forget_nodes, recorded_nodes, remember_nodes, surplus_members
 from dtk_operator.engine.services import Services
 from dtk_operator.engine.tasks import create_task, is_terminal, tasks_of
 from dtk_operator.kube import events
+from dtk_operator.targets.base import TargetError
 
 
 class RetryLater(Exception):
@@ -34,17 +35,50 @@ async def reconcile_instance(services: Services, body: Mapping[str, Any]) -> Non
     if checked.problem is not None:
         events.warning(fresh, reason=checked.problem.reason, message=checked.problem.message)
     elif checked.assembly is not None and checked.assembly_body is not None:
-        spec, status = fresh.get("spec") or {}, fresh.get("status") or {}
+        spec = fresh.get("spec") or {}
         await _terminate_surplus(services, fresh, cardinalities(spec, checked.assembly))
-        wanted = revision(fresh, checked.assembly_body)
-        if not spec.get("staged") and spec.get("power", "running") == "running" \
-                and status.get("appliedRevision") != wanted:
-            number = int(status.get("taskCounter") or 0) + 1
-            task = await create_task(services.kube, fresh, number=number, workflow=r.CREATE_WORKFLOW)
-            await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, name,
-                                             {"appliedRevision": wanted, "taskCounter": number})
-            events.normal(fresh, reason="TaskCreated", message=f"task {task} created to converge the instance")
+        if spec.get("power", "running") == "stopped":
+            await power_off(services, fresh)
+        elif not spec.get("staged"):
+            await _power_on_if_stopped(services, fresh)
+            wanted = revision(fresh, checked.assembly_body)
+            if (fresh.get("status") or {}).get("appliedRevision") != wanted:
+                await _new_task(services, fresh, r.CREATE_WORKFLOW, {"appliedRevision": wanted})
     await refresh_instance(services, namespace, name, observed=generation)
+
+
+async def _new_task(services: Services, body: Mapping[str, Any], workflow: str, status: dict[str, Any]) -> None:
+    """Numbered from the instance's counter; a replay after a crash adopts the same Task."""
+    namespace, name = key_of(body)
+    fresh = await services.kube.get(r.INSTANCE_PLURAL, namespace, name) or body
+    number = int((fresh.get("status") or {}).get("taskCounter") or 0) + 1
+    task = await create_task(services.kube, fresh, number=number, workflow=workflow)
+    await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, name, {**status, "taskCounter": number})
+    events.normal(fresh, reason="TaskCreated", message=f"task {task} created ({workflow})")
+
+
+async def _power_on_if_stopped(services: Services, body: Mapping[str, Any]) -> None:
+    """`power: running` after a stop: a Task whose stage 1 powers the nodes on (SPEC section 3)."""
+    if not any(n.state == "stopped" for n in recorded_nodes(body).values()):
+        return
+    namespace, name = key_of(body)
+    pending = [t for t in await tasks_of(services.kube, namespace, name)
+               if not is_terminal(t) and (t.get("spec") or {}).get("workflow") == r.POWER_ON_WORKFLOW]
+    if not pending:
+        await _new_task(services, body, r.POWER_ON_WORKFLOW, {})
+
+
+async def power_off(services: Services, body: Mapping[str, Any]) -> None:
+    """`power: stopped`: cancel what runs, then stop every running node."""
+    namespace, name = key_of(body)
+    await _wait_cancelled(services, namespace, name)
+    running = [n for n in recorded_nodes(body).values() if n.state == "running"]
+    if not running:
+        return
+    target = await services.targets.for_instance(body)
+    stopped = await target.stop_nodes(namespace, name, running)
+    await remember_nodes(services, namespace, name, {n.name: n for n in stopped})
+    events.normal(body, reason="NodesStopped", message=f"{len(stopped)} node(s) stopped")
 
 
 async def _terminate_surplus(services: Services, body: Mapping[str, Any], sizes: Mapping[str, int]) -> None:
@@ -53,7 +87,7 @@ async def _terminate_surplus(services: Services, body: Mapping[str, Any], sizes:
     if not extra:
         return
     namespace, name = key_of(body)
-    target = services.targets[str(body["spec"]["target"].get("provider", "local"))]
+    target = await services.targets.for_instance(body)
     await target.release(namespace, name, extra)
     await forget_nodes(services, namespace, name, [n.name for n in extra])
     events.normal(body, reason="NodesTerminated", message="scaled down: " + ", ".join(n.name for n in extra))
@@ -68,9 +102,7 @@ async def cancel_active_tasks(services: Services, namespace: str, name: str) -> 
     return [t["metadata"]["name"] for t in active]
 
 
-async def release_instance(services: Services, body: Mapping[str, Any]) -> None:
-    """The finalizer's work: cancel the running Task, then (policy Delete) terminate every node."""
-    namespace, name = key_of(body)
+async def _wait_cancelled(services: Services, namespace: str, name: str) -> None:
     deadline = time.monotonic() + services.options.cancel_wait_seconds
     pause = 0.1
     while pending := await cancel_active_tasks(services, namespace, name):
@@ -78,10 +110,20 @@ async def release_instance(services: Services, body: Mapping[str, Any]) -> None:
             raise RetryLater(f"waiting for task(s) {', '.join(pending)} to cancel", delay=10)
         await asyncio.sleep(pause)
         pause = min(pause * 2, 2.0)
+
+
+async def release_instance(services: Services, body: Mapping[str, Any]) -> None:
+    """The finalizer's work: cancel the running Task, then (policy Delete) terminate every node."""
+    namespace, name = key_of(body)
+    await _wait_cancelled(services, namespace, name)
     fresh = await services.kube.get(r.INSTANCE_PLURAL, namespace, name) or body
     nodes = list(recorded_nodes(fresh).values())
-    if (body.get("spec") or {}).get("deletionPolicy", "Delete") == "Delete" and nodes:
-        target = services.targets.get(str(body["spec"].get("target", {}).get("provider", "local")))
-        if target is not None:
-            await target.release(namespace, name, nodes)
-        events.normal(body, reason="NodesTerminated", message=f"{len(nodes)} node(s) terminated")
+    if (body.get("spec") or {}).get("deletionPolicy", "Delete") != "Delete":
+        events.normal(body, reason="NodesRetained", message=f"deletionPolicy Retain: {len(nodes)} node(s) left running")
+        return
+    try:
+        target = await services.targets.for_instance(body)
+        await target.release(namespace, name, nodes, everything=True)
+    except TargetError as error:  # e.g. credentials gone: retry, never drop the finalizer with machines up
+        raise RetryLater(f"could not terminate the nodes: {error}", delay=30) from error
+    events.normal(body, reason="NodesTerminated", message=f"{len(nodes)} node(s) terminated")

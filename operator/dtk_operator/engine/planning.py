@@ -20,7 +20,6 @@ from dtk_operator.targets.base import NodeFacts
 class Planned:
     plan: Plan
     nodes: dict[str, NodeFacts]
-    provider: str
     bindings: dict[str, Mapping[str, str]]
 
 
@@ -37,8 +36,9 @@ async def plan_task(services: Services, task: Mapping[str, Any], status: TaskSta
         missing = [s.node for s in status.steps if s.kind == "create_node"]
         stopped = [s.node for s in status.steps if s.kind == "power_on_node"]
     else:
-        missing = [m for m in machine_names(checked.assembly, sizes) if m not in nodes]
-        stopped = []
+        missing = [m for m in machine_names(checked.assembly, sizes)
+                   if m not in nodes or nodes[m].state == "creating"]
+        stopped = [m for m in machine_names(checked.assembly, sizes) if m in nodes and nodes[m].state == "stopped"]
     plan = build_plan(PlanRequest(
         assembly=checked.assembly, workflow=str(spec.get("workflow") or ""),
         params={str(k): str(v) for k, v in (spec.get("params") or {}).items()},
@@ -49,5 +49,4 @@ async def plan_task(services: Services, task: Mapping[str, Any], status: TaskSta
         raise TemplateError("the assembly or the instance changed while this task was interrupted; "
                             "it cannot resume safely (the change queued a new task)")
     bindings = {n.name: n.binding for n in (*checked.assembly.nodes, *checked.assembly.groups)}
-    provider = str((si_spec.get("target") or {}).get("provider", "local"))
-    return Planned(plan=plan, nodes=nodes, provider=provider, bindings=bindings)
+    return Planned(plan=plan, nodes=nodes, bindings=bindings)

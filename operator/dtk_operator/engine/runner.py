@@ -28,7 +28,7 @@ from dtk_operator.engine.stages import run_stages
 from dtk_operator.engine.tasks import adopt
 from dtk_operator.engine.writer import StatusWriter
 from dtk_operator.kube import events
-from dtk_operator.targets.base import NodeFacts
+from dtk_operator.targets.base import NodeFacts, TargetError
 
 logger = logging.getLogger(__name__)
 SUPERVISE_POLL_SECONDS = 0.1  # how quickly a cancel, a timeout or a shutdown is noticed
@@ -81,11 +81,15 @@ class TaskRunner:
             planned = await plan_task(self.services, self.task, self.run.status, instance)
         except TemplateError as error:
             return self._end("failed", f"task is invalid: {error}", invalid=True)
+        try:
+            target = await self.services.targets.for_instance(instance)
+        except TargetError as error:
+            return self._end("failed", f"the target is not usable: {error}", invalid=True)
         self._prepare(planned.plan, planned.nodes, instance)
         await self.run.writer.flush()  # users see `executing` and the tree before the first command ends
         await refresh_instance(self.services, *self.instance)
         leaf = LeafRunner(self.run, LeafContext(
-            namespace=self.namespace, instance=self.instance[1], target=self.services.targets[planned.provider],
+            namespace=self.namespace, instance=self.instance[1], target=target,
             bindings=planned.bindings,
             remember=NodeRecorder(self.services, self.namespace, self.instance[1],
                                   gather_seconds=self.services.options.status_coalesce_seconds).remember,

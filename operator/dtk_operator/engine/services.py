@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from dtk_operator.engine.target_factory import TargetFactory
 from dtk_operator.kube.client import KubeClient
-from dtk_operator.targets.base import Target
 
 InstanceKey = tuple[str, str]  # (namespace, ServiceInstance name)
 
@@ -30,7 +29,7 @@ class Options:
 class Services:
     kube: KubeClient
     options: Options
-    targets: Mapping[str, Target]
+    targets: TargetFactory
     _wakeups: dict[InstanceKey, asyncio.Event] = field(default_factory=dict)
     _locks: dict[InstanceKey, asyncio.Lock] = field(default_factory=dict)
 

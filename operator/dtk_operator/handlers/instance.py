@@ -14,7 +14,10 @@ from dtk_operator.engine.lifecycle import RetryLater, reconcile_instance, releas
 @kopf.on.create(r.GROUP, r.VERSION, r.INSTANCE_PLURAL)
 @kopf.on.update(r.GROUP, r.VERSION, r.INSTANCE_PLURAL)
 async def instance_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    await reconcile_instance(memo.services, body)
+    try:
+        await reconcile_instance(memo.services, body)
+    except RetryLater as error:
+        raise kopf.TemporaryError(str(error), delay=error.delay) from error
 
 
 @kopf.on.delete(r.GROUP, r.VERSION, r.INSTANCE_PLURAL)

@@ -7,6 +7,7 @@ API server never stalls the event loop that runs the Tasks.
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -48,6 +49,15 @@ def api_client_from(kubeconfig: str | None) -> Any:
 class KubeClient:
     def __init__(self, api_client: Any) -> None:
         self._custom = k8s.CustomObjectsApi(api_client)
+        self._core = k8s.CoreV1Api(api_client)
+
+    async def secret_data(self, namespace: str, name: str) -> dict[str, str]:
+        """A Secret's values, decoded. Callers must never log, post or store them."""
+        try:
+            secret = await asyncio.to_thread(self._core.read_namespaced_secret, name, namespace)
+        except ApiException as error:
+            raise _translate(error) from error
+        return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
 
     async def _call(self, method: str, *args: object, **kwargs: object) -> Any:
         try:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
+
+Report = Callable[[str], None]  # how a target tells the Task's message log about retries
 
 
 class TargetError(Exception):
@@ -19,6 +21,7 @@ class NodeRequest:
     group: str = ""
     binding: Mapping[str, str] = field(default_factory=dict)
     token: str = ""
+    report: Report | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class NodeFacts:
     dns_name: str = ""
     instance_type: str = ""
     image: str = ""
+    token: str = ""  # EC2 idempotency: written to status before RunInstances, tagged on the instance
 
     def variables(self) -> dict[str, str]:
         return {"name": self.name, "instanceId": self.instance_id, "privateIp": self.private_ip,
@@ -42,7 +46,7 @@ class NodeFacts:
     def to_status(self) -> dict[str, str]:
         return {"name": self.name, "group": self.group, "instanceId": self.instance_id, "state": self.state,
                 "privateIp": self.private_ip, "publicIp": self.public_ip, "dnsName": self.dns_name,
-                "instanceType": self.instance_type, "image": self.image}
+                "instanceType": self.instance_type, "image": self.image, "token": self.token}
 
     @classmethod
     def from_status(cls, raw: Mapping[str, object]) -> NodeFacts:
@@ -51,7 +55,8 @@ class NodeFacts:
 
         return cls(name=text("name"), group=text("group"), instance_id=text("instanceId"),
                    state=text("state") or "running", private_ip=text("privateIp"), public_ip=text("publicIp"),
-                   dns_name=text("dnsName"), instance_type=text("instanceType"), image=text("image"))
+                   dns_name=text("dnsName"), instance_type=text("instanceType"), image=text("image"),
+                   token=text("token"))
 
 
 @dataclass(frozen=True)
@@ -61,6 +66,7 @@ class CommandRequest:
     instance: str
     env: Mapping[str, str] = field(default_factory=dict)
     timeout_seconds: float | None = None
+    report: Report | None = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -73,12 +79,24 @@ class CommandOutcome:
 
 
 class Target(Protocol):
-    async def create_node(self, request: NodeRequest) -> NodeFacts: ...
+    async def create_node(self, request: NodeRequest) -> NodeFacts:
+        """Creates the node, or adopts the one an earlier attempt created with the same token."""
+        ...
+
+    async def start_node(self, request: NodeRequest, node: NodeFacts) -> NodeFacts:
+        """Powers a stopped node on; returns its facts once it runs (addresses may change)."""
+        ...
+
+    async def stop_nodes(self, namespace: str, instance: str, nodes: Sequence[NodeFacts]) -> list[NodeFacts]:
+        """Powers nodes off; returns them as `stopped` once they are."""
+        ...
 
     async def run(self, node: NodeFacts, command: CommandRequest) -> CommandOutcome:
         """Runs one command; cancelling the awaiting task kills it."""
         ...
 
-    async def release(self, namespace: str, instance: str, nodes: Sequence[NodeFacts]) -> None:
-        """Terminates the nodes and returns once they are confirmed gone."""
+    async def release(self, namespace: str, instance: str, nodes: Sequence[NodeFacts], *,
+                      everything: bool = False) -> None:
+        """Terminates the nodes (with `everything`, every machine the instance has, recorded or
+        not) and returns once they are confirmed gone."""
         ...

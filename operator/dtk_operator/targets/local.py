@@ -12,6 +12,7 @@ import os
 import shutil
 import signal
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, NodeRequest
@@ -41,13 +42,22 @@ class LocalTarget:
             instance_type=request.binding.get("instanceType", "local"), image=request.binding.get("image", "local"),
         )
 
+    async def start_node(self, request: NodeRequest, node: NodeFacts) -> NodeFacts:
+        return replace(node, state="running")
+
+    async def stop_nodes(self, namespace: str, instance: str, nodes: Sequence[NodeFacts]) -> list[NodeFacts]:
+        return [replace(n, state="stopped") for n in nodes]  # a directory has no power to cut
+
     async def run(self, node: NodeFacts, command: CommandRequest) -> CommandOutcome:
         workdir = self.node_dir(command.namespace, command.instance, node.name)
         workdir.mkdir(parents=True, exist_ok=True)
         env = {**command.env, "DTK_NODE_DIR": str(workdir)}
         return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
 
-    async def release(self, namespace: str, instance: str, nodes: Sequence[NodeFacts]) -> None:
+    async def release(self, namespace: str, instance: str, nodes: Sequence[NodeFacts], *,
+                      everything: bool = False) -> None:
+        if everything:
+            await asyncio.to_thread(shutil.rmtree, self.root / namespace / instance, True)
         for node in nodes:
             await asyncio.to_thread(shutil.rmtree, self.node_dir(namespace, instance, node.name), True)
         with contextlib.suppress(OSError):

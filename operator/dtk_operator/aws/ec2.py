@@ -1,0 +1,105 @@
+"""The EC2 calls the operator makes, each through errors.call (one retry policy, reported)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from dtk_api import resources as r
+from dtk_operator.aws.errors import Report, RetryPolicy, call
+
+GONE_STATES = frozenset({"shutting-down", "terminated"})
+
+
+@dataclass(frozen=True)
+class LaunchSpec:
+    token: str
+    image: str
+    instance_type: str
+    tags: Mapping[str, str]
+    subnet_id: str = ""
+    security_group_ids: Sequence[str] = ()
+    key_name: str = ""
+    iam_instance_profile: str = ""
+
+
+@dataclass(frozen=True)
+class Instance:
+    instance_id: str
+    state: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+    private_ip: str = ""
+    public_ip: str = ""
+    dns_name: str = ""
+    instance_type: str = ""
+    image: str = ""
+
+    @classmethod
+    def from_api(cls, raw: Mapping[str, Any]) -> Instance:
+        return cls(
+            instance_id=str(raw["InstanceId"]), state=str(raw.get("State", {}).get("Name", "")),
+            tags={t["Key"]: t["Value"] for t in raw.get("Tags", [])},
+            private_ip=str(raw.get("PrivateIpAddress") or ""), public_ip=str(raw.get("PublicIpAddress") or ""),
+            dns_name=str(raw.get("PublicDnsName") or raw.get("PrivateDnsName") or ""),
+            instance_type=str(raw.get("InstanceType") or ""), image=str(raw.get("ImageId") or ""),
+        )
+
+
+def _launch_arguments(spec: LaunchSpec) -> dict[str, Any]:
+    tags = [{"Key": k, "Value": v} for k, v in spec.tags.items()]
+    args: dict[str, Any] = {
+        "ImageId": spec.image, "InstanceType": spec.instance_type, "MinCount": 1, "MaxCount": 1,
+        "ClientToken": spec.token,
+        "TagSpecifications": [{"ResourceType": "instance", "Tags": tags}, {"ResourceType": "volume", "Tags": tags}],
+    }
+    if spec.subnet_id:
+        args["SubnetId"] = spec.subnet_id
+    if spec.security_group_ids:
+        args["SecurityGroupIds"] = list(spec.security_group_ids)
+    if spec.key_name:
+        args["KeyName"] = spec.key_name
+    if spec.iam_instance_profile:
+        key = "Arn" if spec.iam_instance_profile.startswith("arn:") else "Name"
+        args["IamInstanceProfile"] = {key: spec.iam_instance_profile}
+    return args
+
+
+class Ec2Api:
+    def __init__(self, client: Any, *, policy: RetryPolicy | None = None) -> None:
+        self._client, self._policy = client, policy or RetryPolicy()
+
+    async def run_instance(self, spec: LaunchSpec, report: Report | None = None) -> Instance:
+        found = await call("RunInstances", self._client.run_instances, policy=self._policy, report=report,
+                           **_launch_arguments(spec))
+        return Instance.from_api(found["Instances"][0])
+
+    async def instances_of(self, namespace: str, instance: str, report: Report | None = None) -> list[Instance]:
+        """Every instance of one ServiceInstance, in one DescribeInstances (plus its pages)."""
+        filters = [{"Name": f"tag:{r.TAG_INSTANCE}", "Values": [instance]},
+                   {"Name": f"tag:{r.TAG_NAMESPACE}", "Values": [namespace]}]
+        found: list[Instance] = []
+        token = ""
+        while True:
+            paging: dict[str, Any] = {"NextToken": token} if token else {}
+            page = await call("DescribeInstances", self._client.describe_instances, policy=self._policy,
+                              report=report, Filters=filters, **paging)
+            found += [Instance.from_api(i) for res in page.get("Reservations", []) for i in res.get("Instances", [])]
+            token = str(page.get("NextToken") or "")
+            if not token:
+                return found
+
+    async def terminate(self, ids: Sequence[str], report: Report | None = None) -> None:
+        if ids:
+            await call("TerminateInstances", self._client.terminate_instances, policy=self._policy, report=report,
+                       InstanceIds=list(ids))
+
+    async def stop(self, ids: Sequence[str], report: Report | None = None) -> None:
+        if ids:
+            await call("StopInstances", self._client.stop_instances, policy=self._policy, report=report,
+                       InstanceIds=list(ids))
+
+    async def start(self, ids: Sequence[str], report: Report | None = None) -> None:
+        if ids:
+            await call("StartInstances", self._client.start_instances, policy=self._policy, report=report,
+                       InstanceIds=list(ids))

@@ -1,0 +1,77 @@
+"""AWS errors mapped once, at the boundary: temporary ones are retried here with backoff,
+permanent ones reach the row that failed with AWS's own code and message."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
+
+T = TypeVar("T")
+
+# Throttling and server-side trouble: AWS asks clients to retry these with backoff.
+# botocore's own "slow down" list (retries/standard.py) plus the server-side and timeout codes.
+TEMPORARY_CODES = frozenset({
+    "RequestLimitExceeded", "Throttling", "ThrottlingException", "ThrottledException", "RequestThrottled",
+    "RequestThrottledException", "TooManyRequestsException", "LimitExceededException", "PriorRequestNotComplete",
+    "InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "Unavailable",
+    "RequestTimeout", "RequestTimeoutException",
+})
+
+
+class AwsError(Exception):
+    """An AWS call that failed for good (or ran out of retries); `code` is AWS's error code."""
+
+    def __init__(self, operation: str, code: str, message: str, *, temporary: bool) -> None:
+        super().__init__(f"{operation}: {code}: {message}")
+        self.operation, self.code, self.message, self.temporary = operation, code, message, temporary
+
+
+def classify(operation: str, error: Exception) -> AwsError:
+    if isinstance(error, ClientError):
+        details = error.response.get("Error", {})
+        code = str(details.get("Code", "Unknown"))
+        status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0) or 0)
+        temporary = code in TEMPORARY_CODES or status >= 500
+        return AwsError(operation, code, str(details.get("Message", "")), temporary=temporary)
+    if isinstance(error, BotoConnectionError | HTTPClientError):
+        return AwsError(operation, type(error).__name__, str(error), temporary=True)
+    return AwsError(operation, type(error).__name__, str(error), temporary=False)
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """Capped exponential backoff with full jitter (AWS's advice for throttling)."""
+
+    attempts: int = 8
+    first_delay_seconds: float = 0.2
+    max_delay_seconds: float = 5.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(0, min(self.max_delay_seconds, self.first_delay_seconds * 2**attempt))
+
+
+Report = Callable[[str], None]
+
+
+async def call(operation: str, fn: Callable[..., T], *, policy: RetryPolicy, report: Report | None = None,
+               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **kwargs: Any) -> T:
+    """Runs a blocking boto3 call off the event loop; temporary failures are retried and reported."""
+    for attempt in range(policy.attempts):
+        try:
+            return await asyncio.to_thread(fn, **kwargs)
+        except (ClientError, BotoCoreError) as raw:
+            error = classify(operation, raw)
+            if not error.temporary or attempt + 1 == policy.attempts:
+                raise error from raw
+            pause = policy.delay(attempt)
+            if report is not None:
+                report(f"AWS {operation} answered {error.code}; retry {attempt + 1} of {policy.attempts - 1} "
+                       f"in {pause:.1f} s")
+            await sleep(pause)
+    raise AssertionError("unreachable: the last attempt returns or raises")

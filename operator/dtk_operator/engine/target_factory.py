@@ -1,0 +1,82 @@
+"""The Target for a ServiceInstance: the shared local one, or an EC2 one per distinct settings."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from typing import Any
+
+from dtk_operator.aws.ec2 import Ec2Api
+from dtk_operator.aws.session import AwsSettings, ClientCache
+from dtk_operator.kube.client import KubeClient, NotFound
+from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, Target, TargetError
+from dtk_operator.targets.ec2 import CommandRunner, Ec2Placement, Ec2Target
+from dtk_operator.targets.local import LocalTarget
+
+# Keys accepted in a credentials Secret: AWS's environment names, or the short camelCase ones.
+_KEYS = {"access_key_id": ("AWS_ACCESS_KEY_ID", "accessKeyId"),
+         "secret_access_key": ("AWS_SECRET_ACCESS_KEY", "secretAccessKey"),
+         "session_token": ("AWS_SESSION_TOKEN", "sessionToken")}
+
+
+def _pick(data: Mapping[str, str], names: tuple[str, ...]) -> str:
+    return next((data[n] for n in names if data.get(n)), "")
+
+
+def _placement(ec2: Mapping[str, Any]) -> Ec2Placement:
+    return Ec2Placement(subnet_id=str(ec2.get("subnetId") or ""),
+                        security_group_ids=tuple(str(g) for g in ec2.get("securityGroupIds") or ()),
+                        key_name=str(ec2.get("keyName") or ""),
+                        iam_instance_profile=str(ec2.get("iamInstanceProfile") or ""),
+                        tags={str(k): str(v) for k, v in (ec2.get("tags") or {}).items()})
+
+
+class TargetFactory:
+    def __init__(self, *, kube: KubeClient, local: LocalTarget) -> None:
+        self._kube, self.local = kube, local
+        self._clients = ClientCache()
+        self._ec2: dict[tuple[str, Ec2Placement, str], Ec2Target] = {}
+
+    async def for_instance(self, body: Mapping[str, Any]) -> Target:
+        target = (body.get("spec") or {}).get("target") or {}
+        provider = str(target.get("provider") or "local")
+        if provider == "local":
+            return self.local
+        if provider == "ec2":
+            return await self._ec2_target(str(body["metadata"]["namespace"]), target.get("ec2") or {})
+        raise TargetError(f"target provider '{provider}' is not available")
+
+    async def _settings(self, namespace: str, ec2: Mapping[str, Any]) -> AwsSettings:
+        found: dict[str, str] = {}
+        ref = str((ec2.get("credentialsSecretRef") or {}).get("name") or "")
+        if ref:
+            try:
+                data = await self._kube.secret_data(namespace, ref)
+            except NotFound as error:
+                raise TargetError(f"credentials secret '{ref}' not found in namespace {namespace}") from error
+            found = {field: _pick(data, names) for field, names in _KEYS.items()}
+        return AwsSettings(region=str(ec2.get("region") or ""), endpoint_url=str(ec2.get("endpointURL") or ""),
+                           role_arn=str(ec2.get("roleArn") or ""), **found)
+
+    async def _ec2_target(self, namespace: str, ec2: Mapping[str, Any]) -> Ec2Target:
+        settings = await self._settings(namespace, ec2)
+        transport = str(ec2.get("commandTransport") or "ssm")
+        key = (settings.key(), _placement(ec2), transport)
+        if key not in self._ec2:
+            ec2_client, ssm_client = await self._clients.get(settings)
+            runner = self._local_runner() if transport == "local" else _ssm_runner(ssm_client)
+            self._ec2[key] = Ec2Target(Ec2Api(ec2_client), key[1], runner)
+        return self._ec2[key]
+
+    def _local_runner(self) -> CommandRunner:
+        """Development only: an EC2 node's steps run in a local sandbox named after its instance."""
+        async def run(node: NodeFacts, command: CommandRequest) -> CommandOutcome:
+            return await self.local.run(replace(node, name=node.instance_id or node.name), command)
+
+        return run
+
+
+def _ssm_runner(ssm_client: Any) -> CommandRunner:
+    from dtk_operator.targets.ssm_runner import ssm_runner
+
+    return ssm_runner(ssm_client)
