@@ -8,7 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from support.aws_proxy import AwsProxy, aws_proxy
 from support.cluster import Kube, api_server, drop_namespace, new_namespace
+from support.moto_server import MotoServer
 from support.operator_process import OperatorProcess
 
 
@@ -59,3 +61,18 @@ def strict_operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace:
                     tmp_path: Path) -> Iterator[OperatorProcess]:
     """An operator started without --allow-local-target."""
     yield from _operator(request, kubeconfig, namespace, tmp_path, allow_local=False)
+
+
+@pytest.fixture(scope="session")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    server = MotoServer(tmp_path_factory.mktemp("moto") / "moto.log")
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def ec2_proxy(moto: MotoServer) -> Iterator[AwsProxy]:
+    """A clean moto behind a proxy that counts calls and can inject faults."""
+    moto.reset()
+    with aws_proxy(moto.url) as proxy:
+        yield proxy

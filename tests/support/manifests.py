@@ -64,3 +64,13 @@ def steps_of(task_body: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 def condition(body: dict[str, Any], kind: str) -> dict[str, Any]:
     return next((c for c in (body.get("status") or {}).get("conditions", []) if c["type"] == kind), {})
+
+
+def ec2_instance(name: str, assembly_name: str, *, endpoint: str, secret: str = "aws-creds",
+                 transport: str = "local", **spec: Any) -> dict[str, Any]:
+    """A ServiceInstance on the ec2 target at `endpoint` (moto), credentials from `secret`."""
+    body = instance(name, assembly_name, **spec)
+    body["spec"]["target"] = {"name": "moto-us-east-1", "provider": "ec2", "ec2": {
+        "region": "us-east-1", "endpointURL": endpoint, "commandTransport": transport,
+        "credentialsSecretRef": {"name": secret}, "tags": {"team": "data"}}}
+    return body

@@ -40,7 +40,7 @@ class AwsSettings:
 
 
 def _config() -> Config:
-    return Config(retries={"max_attempts": 1, "mode": "standard"}, connect_timeout=CONNECT_TIMEOUT_SECONDS,
+    return Config(retries={"total_max_attempts": 1, "mode": "standard"}, connect_timeout=CONNECT_TIMEOUT_SECONDS,
                   read_timeout=READ_TIMEOUT_SECONDS)
 
 

@@ -28,7 +28,7 @@ def _placement(ec2: Mapping[str, Any]) -> Ec2Placement:
                         security_group_ids=tuple(str(g) for g in ec2.get("securityGroupIds") or ()),
                         key_name=str(ec2.get("keyName") or ""),
                         iam_instance_profile=str(ec2.get("iamInstanceProfile") or ""),
-                        tags={str(k): str(v) for k, v in (ec2.get("tags") or {}).items()})
+                        tags=tuple(sorted((str(k), str(v)) for k, v in (ec2.get("tags") or {}).items())))
 
 
 class TargetFactory:

@@ -8,8 +8,8 @@ EC2-compatible endpoints, does not honour ClientToken, so the tag is the guarant
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
 
 from dtk_api import resources as r
 from dtk_operator.aws.ec2 import GONE_STATES, Ec2Api, Instance, LaunchSpec
@@ -28,7 +28,7 @@ class Ec2Placement:
     security_group_ids: tuple[str, ...] = ()
     key_name: str = ""
     iam_instance_profile: str = ""
-    tags: Mapping[str, str] = field(default_factory=dict)
+    tags: tuple[tuple[str, str], ...] = ()  # pairs, not a dict: a placement is a cache key
     # Seconds a node may take to reach `running` (or `stopped`, `terminated`); DTK allowed 300.
     state_timeout_seconds: float = 600.0
 
@@ -51,7 +51,7 @@ class Ec2Target:
         image, size = request.binding.get("image", ""), request.binding.get("instanceType", "")
         if not image or not size:
             raise TargetError(f"node {request.name} needs binding.image and binding.instanceType on the ec2 target")
-        tags = {**self._placement.tags, "Name": f"{request.instance}/{request.name}",
+        tags = {**dict(self._placement.tags), "Name": f"{request.instance}/{request.name}",
                 r.TAG_INSTANCE: request.instance, r.TAG_NAMESPACE: request.namespace, r.TAG_NODE: request.name,
                 r.TAG_TOKEN: request.token}
         return LaunchSpec(token=request.token, image=image, instance_type=size, tags=tags,

@@ -1,0 +1,108 @@
+"""An HTTP proxy in front of moto: counts AWS operations, injects throttling and 500s for a
+share of calls, and can hold an answer (the call done in moto, the reply not yet delivered)."""
+
+from __future__ import annotations
+
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+THROTTLED = (503, "RequestLimitExceeded", "Request limit exceeded.")
+BROKEN = (500, "InternalError", "An internal error has occurred.")
+HOLD_TIMEOUT_SECONDS = 60.0  # a held answer is released after this even if the test forgets
+
+
+def _error_xml(code: str, message: str) -> bytes:
+    return (f'<?xml version="1.0" encoding="UTF-8"?><Response><Errors><Error><Code>{code}</Code>'
+            f"<Message>{message}</Message></Error></Errors><RequestID>proxy</RequestID></Response>").encode()
+
+
+def _operation(headers: object, body: bytes) -> str:
+    target = getattr(headers, "get", lambda _: None)("X-Amz-Target")  # JSON protocols (SSM)
+    if target:
+        return str(target).rpartition(".")[2]
+    return urllib.parse.parse_qs(body.decode(errors="replace")).get("Action", ["?"])[0]  # query protocol (EC2)
+
+
+class AwsProxy:
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.calls: Counter[str] = Counter()
+        self.faults: Counter[str] = Counter()
+        self.fail_every = 0  # 0: never; n: every n-th call of the operations in fail_operations
+        self.fail_operations: set[str] = set()
+        self.hold_operation = ""
+        self.held = threading.Event()  # set once a held call has been done in moto
+        self.release = threading.Event()
+        self._lock = threading.Lock()
+        self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread.start()
+
+    def _fault(self, operation: str) -> tuple[int, str, str] | None:
+        with self._lock:
+            self.calls[operation] += 1
+            if self.fail_every and operation in self.fail_operations and self.calls[operation] % self.fail_every == 1:
+                self.faults[operation] += 1
+                return THROTTLED if self.faults[operation] % 2 else BROKEN
+        return None
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                operation = _operation(self.headers, body)
+                fault = proxy._fault(operation)
+                if fault is not None:
+                    self._reply(fault[0], {"Content-Type": "text/xml"}, _error_xml(fault[1], fault[2]))
+                    return
+                status, headers, answer = proxy._forward(self.path, dict(self.headers), body)
+                if operation == proxy.hold_operation:
+                    proxy.held.set()
+                    proxy.release.wait(HOLD_TIMEOUT_SECONDS)
+                self._reply(status, headers, answer)
+
+            def _reply(self, status: int, headers: dict[str, str], body: bytes) -> None:
+                self.send_response(status)
+                for key, value in headers.items():
+                    if key.lower() not in ("content-length", "transfer-encoding", "connection", "server", "date"):
+                        self.send_header(key, value)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_: object) -> None:
+                pass
+
+        return Handler
+
+    def _forward(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
+        request = urllib.request.Request(self.upstream + path, data=body, method="POST",
+                                         headers={k: v for k, v in headers.items() if k.lower() != "host"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback moto
+                return answer.status, dict(answer.headers), answer.read()
+        except urllib.error.HTTPError as error:
+            return error.code, dict(error.headers), error.read()
+
+    def stop(self) -> None:
+        self.release.set()
+        self._server.shutdown()
+        self._server.server_close()
+
+
+@contextmanager
+def aws_proxy(upstream: str) -> Iterator[AwsProxy]:
+    proxy = AwsProxy(upstream)
+    try:
+        yield proxy
+    finally:
+        proxy.stop()
