@@ -25,8 +25,12 @@ class RetryLater(Exception):
 
 
 async def reconcile_instance(services: Services, body: Mapping[str, Any]) -> None:
+    async with services.reconciling(key_of(body)):
+        await _reconcile(services, body)
+
+
+async def _reconcile(services: Services, body: Mapping[str, Any]) -> None:
     namespace, name = key_of(body)
-    generation = int(body["metadata"].get("generation") or 0)
     # The event's body may predate our own last status write: decide on a fresh read.
     fresh = await services.kube.get(r.INSTANCE_PLURAL, namespace, name)
     if fresh is None:
@@ -44,6 +48,7 @@ async def reconcile_instance(services: Services, body: Mapping[str, Any]) -> Non
             wanted = revision(fresh, checked.assembly_body)
             if (fresh.get("status") or {}).get("appliedRevision") != wanted:
                 await _new_task(services, fresh, r.CREATE_WORKFLOW, {"appliedRevision": wanted})
+    generation = int(fresh["metadata"].get("generation") or 0)
     await refresh_instance(services, namespace, name, observed=generation)
 
 

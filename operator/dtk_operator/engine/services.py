@@ -32,6 +32,7 @@ class Services:
     targets: TargetFactory
     _wakeups: dict[InstanceKey, asyncio.Event] = field(default_factory=dict)
     _locks: dict[InstanceKey, asyncio.Lock] = field(default_factory=dict)
+    _reconciling: dict[InstanceKey, asyncio.Lock] = field(default_factory=dict)
 
     def wakeup(self, key: InstanceKey) -> asyncio.Event:
         """Set when a Task of the instance ends, so the next queued one starts without polling."""
@@ -40,3 +41,8 @@ class Services:
     def lock(self, key: InstanceKey) -> asyncio.Lock:
         """Serialises status writes of one instance within this process."""
         return self._locks.setdefault(key, asyncio.Lock())
+
+    def reconciling(self, key: InstanceKey) -> asyncio.Lock:
+        """One reconcile of an instance at a time: its own handler and its Assembly's handler may
+        both react to one change, and must not both decide to create a Task."""
+        return self._reconciling.setdefault(key, asyncio.Lock())
