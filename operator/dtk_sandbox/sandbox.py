@@ -48,6 +48,8 @@ def sandbox(directory: Path, *, port: int = 0) -> Iterator[Path]:
         os.environ["KUBECONFIG"] = str(kubeconfig)  # kopf's default login reads it
         with ec2_emulator() as ec2_url:
             (directory / "ec2-endpoint").write_text(ec2_url + "\n")
+            # The ec2 target's default credential chain and endpoint lead to the sandbox's moto.
+            os.environ.update(AWS_ENDPOINT_URL=ec2_url, AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox")
             operator = OperatorThread(kubeconfig=kubeconfig,
                                       options=Options(allow_local_target=True, local_root=directory / "nodes"))
             operator.start()
