@@ -12,11 +12,10 @@ import pytest
 from dtk_api import resources as r
 from support.aws_proxy import AwsProxy, aws_proxy
 from support.cluster import Kube
-from support.ec2 import instances
+from support.ec2 import cluster, deploy, instances, secret
 from support.manifests import condition, ec2_instance, steps_of
 from support.moto_server import MotoServer
 from support.operator_process import OperatorProcess
-from test_ec2_target import cluster, deploy, secret
 
 
 @pytest.fixture(scope="module")

@@ -3,44 +3,13 @@ deletion, scaling, power, AWS errors, throttling, and secrets kept out of sight.
 
 from __future__ import annotations
 
-import base64
-from typing import Any
-
-from kubernetes import client as k8s
-
 from dtk_api import resources as r
 from support.aws_proxy import AwsProxy
 from support.cluster import Kube
-from support.ec2 import instances, tags_of
-from support.manifests import assembly, component, condition, ec2_instance, steps_of
+from support.ec2 import cluster, deploy, instances, secret, tags_of
+from support.manifests import ec2_instance, steps_of
 from support.moto_server import KNOWN_AMI, MotoServer
 from support.operator_process import OperatorProcess
-
-BINDING = {"image": KNOWN_AMI, "instanceType": "t3.micro"}
-
-
-def cluster(name: str = "hdfs", slaves: int = 2) -> dict[str, Any]:
-    comps = [component("base", "echo base on {{node.name}} at {{node.privateIp}}"),
-             component("worker", "echo 'master is {{nodes.master.privateIp}}'")]
-    body = assembly(name, components=comps, nodes={"master": ["base"]},
-                    groups={"slaves": (slaves, ["base", "worker"])},
-                    stages=[{"name": "base", "components": ["base"]}, {"name": "workers", "components": ["worker"]}])
-    for node in (*body["spec"]["nodes"], *body["spec"]["nodeGroups"]):
-        node["binding"] = dict(BINDING)
-    return body
-
-
-def secret(kube: Kube, values: dict[str, str], name: str = "aws-creds") -> None:
-    data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
-    kube.core.create_namespaced_secret(kube.namespace, k8s.V1Secret(metadata=k8s.V1ObjectMeta(name=name), data=data))
-
-
-def deploy(kube: Kube, proxy: AwsProxy, name: str = "c1", asm: dict[str, Any] | None = None, **spec: Any) -> str:
-    secret(kube, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
-    body = asm or cluster()
-    kube.create(r.ASSEMBLY_PLURAL, body)
-    kube.create(r.INSTANCE_PLURAL, ec2_instance(name, body["metadata"]["name"], endpoint=proxy.url, **spec))
-    return kube.first_task(name)
 
 
 def test_a_master_and_two_slaves_are_three_tagged_instances(

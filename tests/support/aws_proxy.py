@@ -88,7 +88,7 @@ class AwsProxy:
         request = urllib.request.Request(self.upstream + path, data=body, method="POST",
                                          headers={k: v for k, v in headers.items() if k.lower() != "host"})
         try:
-            with urllib.request.urlopen(request, timeout=30) as answer:  # noqa: S310 - loopback moto
+            with urllib.request.urlopen(request, timeout=30) as answer:
                 return answer.status, dict(answer.headers), answer.read()
         except urllib.error.HTTPError as error:
             return error.code, dict(error.headers), error.read()

@@ -1,12 +1,19 @@
-"""What the EC2 emulator holds, read directly (not through the counting proxy)."""
+"""EC2 test helpers: a small cluster on the ec2 target, and what moto holds (read directly, not
+through the counting proxy)."""
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import boto3
+from kubernetes import client as k8s
 
 from dtk_api import resources as r
+from support.aws_proxy import AwsProxy
+from support.cluster import Kube
+from support.manifests import assembly, component, ec2_instance
+from support.moto_server import KNOWN_AMI
 
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
 
@@ -26,3 +33,30 @@ def instances(url: str, instance: str, states: tuple[str, ...] = LIVE_STATES) ->
 
 def tags_of(machine: dict[str, Any]) -> dict[str, str]:
     return {t["Key"]: t["Value"] for t in machine.get("Tags", [])}
+
+
+BINDING = {"image": KNOWN_AMI, "instanceType": "t3.micro"}
+
+
+def cluster(name: str = "hdfs", slaves: int = 2) -> dict[str, Any]:
+    comps = [component("base", "echo base on {{node.name}} at {{node.privateIp}}"),
+             component("worker", "echo 'master is {{nodes.master.privateIp}}'")]
+    body = assembly(name, components=comps, nodes={"master": ["base"]},
+                    groups={"slaves": (slaves, ["base", "worker"])},
+                    stages=[{"name": "base", "components": ["base"]}, {"name": "workers", "components": ["worker"]}])
+    for node in (*body["spec"]["nodes"], *body["spec"]["nodeGroups"]):
+        node["binding"] = dict(BINDING)
+    return body
+
+
+def secret(kube: Kube, values: dict[str, str], name: str = "aws-creds") -> None:
+    data = {k: base64.b64encode(v.encode()).decode() for k, v in values.items()}
+    kube.core.create_namespaced_secret(kube.namespace, k8s.V1Secret(metadata=k8s.V1ObjectMeta(name=name), data=data))
+
+
+def deploy(kube: Kube, proxy: AwsProxy, name: str = "c1", asm: dict[str, Any] | None = None, **spec: Any) -> str:
+    secret(kube, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    body = asm or cluster()
+    kube.create(r.ASSEMBLY_PLURAL, body)
+    kube.create(r.INSTANCE_PLURAL, ec2_instance(name, body["metadata"]["name"], endpoint=proxy.url, **spec))
+    return kube.first_task(name)

@@ -39,7 +39,7 @@ class MotoServer:
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
             try:
-                urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2).read()  # noqa: S310 - loopback
+                urllib.request.urlopen(f"{self.url}/moto-api/", timeout=2).read()
                 return
             except OSError:
                 if self.process.poll() is not None:
@@ -49,7 +49,7 @@ class MotoServer:
 
     def reset(self) -> None:
         request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
-        urllib.request.urlopen(request, timeout=10).read()  # noqa: S310 - loopback
+        urllib.request.urlopen(request, timeout=10).read()
 
     def stop(self) -> None:
         self.process.terminate()
