@@ -15,12 +15,11 @@ import tempfile
 import time
 from contextlib import ExitStack
 from pathlib import Path
-from typing import Any
 
 from benchkit.cli import run
 from benchkit.kube import Kube
 from benchkit.report import Check, Figure, Result, ms
-from benchkit.stack import _start_emulator
+from benchkit.stack import start_emulator
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 
@@ -28,8 +27,9 @@ from dtk_api import resources as r
 from dtk_api.task_wire import to_status
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "plugin"))
-from seed_task import seed_task  # noqa: E402  (the golden tests' seed Task, grown to 1,000 rows)
-from kubectl_dtk.views.table import render_task_table  # noqa: E402
+from seed_task import seed_task
+
+from kubectl_dtk.views.table import render_task_table
 
 PLUGIN = Path(sys.executable).parent / "kubectl-dtk"
 SLAVES = 195  # the seed's spark Task with 195 slaves has 1,002 rows
@@ -106,7 +106,7 @@ def _result(times: dict[str, list[float]], rows: int, render: float) -> Result:
 
 def benchmark() -> Result:
     with tempfile.TemporaryDirectory(prefix="dtk-bench-plugin-") as tmp, ExitStack() as cleanup:
-        kubeconfig = _start_emulator(Path(tmp), cleanup)
+        kubeconfig = start_emulator(Path(tmp), cleanup)
         namespace = "bench-plugin"
         task, rows = _seed_objects(kubeconfig, namespace)
         common = ["--kubeconfig", str(kubeconfig), "-n", namespace]

@@ -34,7 +34,7 @@ def converge(stack: Stack, *, assembly: str, instance: str, timeout: float) -> R
     """Creates a ServiceInstance and follows the Task the operator creates for it."""
     since = stack.watch.mark()
     created = stack.kube.create(r.INSTANCE_PLURAL, shapes.instance(instance, assembly))
-    return _follow(stack, instance=instance, since=since, created=created, timeout=timeout,
+    return follow(stack, instance=instance, since=since, created=created, timeout=timeout,
                    mine=lambda seen: seen.instance == instance)
 
 
@@ -42,11 +42,11 @@ def run_workflow(stack: Stack, *, instance: str, task: str, workflow: str, timeo
     """Creates a Task for `workflow` directly (as `kubectl dtk exec` would) and follows it."""
     since = stack.watch.mark()
     created = stack.kube.create(r.TASK_PLURAL, shapes.task(task, instance_name=instance, workflow=workflow))
-    return _follow(stack, instance=instance, since=since, created=created, timeout=timeout,
+    return follow(stack, instance=instance, since=since, created=created, timeout=timeout,
                    mine=lambda seen: seen.name == task)
 
 
-def _follow(stack: Stack, *, instance: str, since: int, created: float, timeout: float,
+def follow(stack: Stack, *, instance: str, since: int, created: float, timeout: float,
             mine: Callable[[Seen], bool]) -> Run:
     """Waits for the start and the end (one deadline for both), then for the instance to catch up."""
     deadline = time.monotonic() + timeout

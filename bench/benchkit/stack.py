@@ -64,7 +64,7 @@ def _observed(body: Body | None) -> bool:
 def running_stack(label: str) -> Iterator[Stack]:
     with tempfile.TemporaryDirectory(prefix=f"dtk-bench-{label}-") as tmp, ExitStack() as cleanup:
         workdir = Path(tmp)
-        kubeconfig = _start_emulator(workdir, cleanup)
+        kubeconfig = start_emulator(workdir, cleanup)
         namespace = f"bench-{label}"
         kube = Kube(kubeconfig, namespace)
         kube.create_namespace()
@@ -91,7 +91,7 @@ def _operator(label: str, *, workdir: Path, kubeconfig: Path, namespace: str) ->
     return Child(module="cProfile", args=["-o", str(target), "-m", "dtk_operator", *args], log=workdir / "operator.log")
 
 
-def _start_emulator(workdir: Path, cleanup: ExitStack) -> Path:
+def start_emulator(workdir: Path, cleanup: ExitStack) -> Path:
     """Starts `python -m dtk_sandbox.kubeapi`; its kubeconfig appears (atomically) once it serves."""
     kubeconfig = workdir / "kubeconfig"
     emulator = Child(module="dtk_sandbox.kubeapi", log=workdir / "kubeapi.log",

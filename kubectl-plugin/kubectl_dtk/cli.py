@@ -12,7 +12,7 @@ from collections.abc import Sequence
 
 from kubectl_dtk import exit_codes
 from kubectl_dtk.client import ApiError
-from kubectl_dtk.commands import COMMAND_MODULES
+from kubectl_dtk.commands import modules_for
 from kubectl_dtk.context import CommandError, Context
 from kubectl_dtk.follow import FollowTimeout
 
@@ -32,10 +32,11 @@ def common_flags(*, streams: bool = False) -> argparse.ArgumentParser:
     return flags
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser for `command` alone when it is known (fast), else for every command."""
     parser = argparse.ArgumentParser(prog="kubectl dtk", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for module in COMMAND_MODULES:
+    for module in modules_for(command):
         module.register(commands, common_flags)
     return parser
 
@@ -47,7 +48,8 @@ def _context(args: argparse.Namespace) -> Context:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)  # usage errors exit 2 here, as argparse does
+    argv = list(sys.argv[1:] if argv is None else argv)
+    args = build_parser(argv[0] if argv else None).parse_args(argv)  # usage errors exit 2, as argparse does
     ctx = _context(args)
     try:
         code: int = args.run(ctx, args)
