@@ -85,3 +85,13 @@ def test_steps_go_through_ssm_run_command(
     assert row["results"][0]["returnCode"] == 0 and row["results"][0]["stdout"] == ""
     # master: base; each of two slaves: base, worker
     assert ec2_proxy.calls["SendCommand"] == 5 and ec2_proxy.calls["GetCommandInvocation"] >= 5
+
+
+def test_ssm_waits_for_a_new_instance_agent_to_register(
+        kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy) -> None:
+    ec2_proxy.refuse = {"SendCommand": (400, "InvalidInstanceId", "Instances not in a valid state for account")}
+    ec2_proxy.refuse_count = 2
+    done = kube.finished_task(deploy(kube, ec2_proxy, transport="ssm"), timeout=60)
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    assert ec2_proxy.faults["SendCommand"] == 2
+    assert any("agent registering" in m["text"] for m in done["status"]["messages"])

@@ -105,7 +105,8 @@ def test_on_a_terminal_ctrl_c_leaves_quietly_and_the_table_is_redrawn_as_the_tas
 
     screen = Terminal(kube, "task-status", "app", "--wait", "--task", name)  # the run went on: watch again
     first = screen.expect(row("3 first gate", "executing"))
-    assert f"Watching task '{name}'" in screen.text and "(Ctrl-C to leave)" in screen.text
+    screen.expect(f"Watching task '{name}': executing, 8/10 steps done, at 3 first gate; .* elapsed "
+                  r"\(Ctrl-C to leave\)")
     open_gates(gates, 1)
     moved = screen.expect(row("4 second gate", "executing"))
     assert moved > first and re.search(row("3 first gate", "succeeded"), screen.text[first:])

@@ -179,7 +179,7 @@ def test_list_tasks_rows_show_the_converge_by_its_display_name_and_why_a_task_fa
                               "first deploy")
     failed = task("load_dataset", "failed", failure={"index": "1.1", "node": "master", "message": "exit 3\nmore"})
     assert task_row(failed)[2] == "load_dataset"
-    assert task_row(failed)[5] == "first deploy | failed at 1.1 on master: exit 3"
+    assert task_row(failed)[5] == "first deploy (failed at 1.1 on master: exit 3)"
     waiting = task("create", None)
     assert task_row(waiting)[1:4] == ("pending", "assembly_converge", "")
     assert render_box_table(TASK_HEADERS, [task_row(done)]).splitlines()[1] == (

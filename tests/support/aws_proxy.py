@@ -3,6 +3,7 @@ share of calls, and can hold an answer (the call done in moto, the reply not yet
 
 from __future__ import annotations
 
+import json
 import threading
 import urllib.error
 import urllib.parse
@@ -36,6 +37,8 @@ class AwsProxy:
         self.faults: Counter[str] = Counter()
         self.fail_every = 0  # 0: never; n: every n-th call of the operations in fail_operations
         self.fail_operations: set[str] = set()
+        self.refuse: dict[str, tuple[int, str, str]] = {}  # operation -> an error for its next calls
+        self.refuse_count = 0  # how many calls of a refused operation still get its error
         self.hold_operation = ""
         self.held = threading.Event()  # set once a held call has been done in moto
         self.release = threading.Event()
@@ -48,6 +51,10 @@ class AwsProxy:
     def _fault(self, operation: str) -> tuple[int, str, str] | None:
         with self._lock:
             self.calls[operation] += 1
+            if operation in self.refuse and self.refuse_count > 0:
+                self.refuse_count -= 1
+                self.faults[operation] += 1
+                return self.refuse[operation]
             if self.fail_every and operation in self.fail_operations and self.calls[operation] % self.fail_every == 1:
                 self.faults[operation] += 1
                 return THROTTLED if self.faults[operation] % 2 else BROKEN
@@ -61,6 +68,10 @@ class AwsProxy:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = _operation(self.headers, body)
                 fault = proxy._fault(operation)
+                if fault is not None and self.headers.get("X-Amz-Target"):  # JSON protocol (SSM)
+                    body = json.dumps({"__type": fault[1], "message": fault[2]}).encode()
+                    self._reply(fault[0], {"Content-Type": "application/x-amz-json-1.1"}, body)
+                    return
                 if fault is not None:
                     self._reply(fault[0], {"Content-Type": "text/xml"}, _error_xml(fault[1], fault[2]))
                     return
