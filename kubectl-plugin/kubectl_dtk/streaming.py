@@ -20,8 +20,14 @@ def stream_task(ctx: Context, name: str, *, timeout: float | None = None, jsonl:
     Raises FollowTimeout (exit 3) when `timeout` seconds pass first."""
     printer = StreamPrinter(jsonl=jsonl)
     task: dict[str, Any] = {}
+    waiting = ""
     for task in follow_task(ctx.client, name, timeout=timeout):
-        text = printer.feed(from_status(task.get("status") or {}))
+        status = from_status(task.get("status") or {})
+        if status.state == "pending" and status.message and status.message != waiting:
+            # A queued Task prints nothing until it starts: say why on stderr (stdout keeps the format).
+            waiting = status.message
+            ctx.warn(f"task {name} is pending: {waiting}")
+        text = printer.feed(status)
         if text:
             ctx.out.write(text)
             ctx.out.flush()

@@ -12,9 +12,8 @@ import subprocess
 import time
 from pathlib import Path
 
-from test_plugin_task_status import at_row, deploy_gated, open_gates, spawn
-
 from support.cluster import Kube
+from support.gates import at_row, deploy_gated, open_gates, spawn
 from support.operator_process import OperatorProcess
 from support.plugin import EXECUTABLE
 

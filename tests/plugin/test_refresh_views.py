@@ -7,8 +7,10 @@ import io
 from dataclasses import replace
 
 import pytest
+from rich.console import Console
 from seed_task import clock, seed_task, with_failure
 
+from dtk_api.task_status import TaskStatus
 from kubectl_dtk import refresh
 from kubectl_dtk.views.live import Frame
 from kubectl_dtk.views.live_progress import ProgressLines
@@ -65,6 +67,14 @@ def test_a_waiting_task_says_what_it_waits_for() -> None:
     assert lines.heartbeat(NOW) == "[17:30:00] task a-2: still pending (waiting for task a-1 to finish)"
 
 
+def test_a_task_that_ends_without_rows_still_gets_a_line() -> None:
+    lines = ProgressLines("p-bad")
+    lines.feed(TaskStatus(state="pending"), NOW)
+    assert lines.feed(TaskStatus(state="failed", message="param 'name' is not valid"), NOW) == [
+        "[17:30:00] task p-bad: failed",
+    ]
+
+
 def big_table(at: str) -> tuple[list[str], int]:
     """The 1,002-row Task (a 195-member group) at `at`: its box lines and where the run is."""
     table = task_table(seed_task(clock(at), slaves=195))
@@ -94,8 +104,6 @@ def test_a_table_that_fits_is_left_alone_and_a_tiny_terminal_gets_what_fits() ->
 def test_the_live_frame_is_the_box_table_fitted_with_a_status_line() -> None:
     frame = Frame("spark-cluster1-1", summarize=False)
     frame.show(seed_task(clock("17:18:45.000")))
-    from rich.console import Console
-
     screen = io.StringIO()
     Console(file=screen, width=140, height=20, color_system=None).print(frame)
     drawn = screen.getvalue().splitlines()
