@@ -37,12 +37,12 @@ def _events(client: DtkClient, name: str, resource_version: str, window: int) ->
 
 def follow_task(client: DtkClient, name: str, *, timeout: float | None = None) -> Iterator[Body]:
     """Yields the Task now and after every change, until it has ended; raises FollowTimeout."""
-    deadline = time.monotonic() + timeout if timeout else None
+    deadline = time.monotonic() + timeout if timeout is not None else None
     task = client.get(r.TASK_PLURAL, name)
     yield task
     failures = 0
     while not is_finished(task):
-        remaining = deadline - time.monotonic() if deadline else float(WATCH_WINDOW_SECONDS)
+        remaining = deadline - time.monotonic() if deadline is not None else float(WATCH_WINDOW_SECONDS)
         if remaining <= 0:
             raise FollowTimeout(f"task {name} did not finish within {timeout:g} s")
         window = max(1, min(WATCH_WINDOW_SECONDS, int(remaining + 0.999)))

@@ -1,11 +1,143 @@
-"""Placeholder: filled in by the plugin work of issue 3."""
+"""Tasks of a service instance: list-tasks, converge, exec, cancel-task, task-action-detail (SPEC
+section 8). Fetch here, decide in task_ops.py, draw in task_ops_views.py and views/table.py."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
+from dtk_api import resources as r
+from dtk_api.task_wire import from_status, step_to_raw
+from kubectl_dtk import exit_codes
+from kubectl_dtk import task_ops as ops
+from kubectl_dtk import task_ops_views as views
+from kubectl_dtk.context import CommandError, Context
+from kubectl_dtk.instance_support import (
+    as_list,
+    check_stream_output,
+    match_ref,
+    print_object,
+    single_namespace,
+    wants_object,
+)
+from kubectl_dtk.objects import emit, latest_task, require, tasks_of
+from kubectl_dtk.streaming import stream_task
 
-def register(commands: Any, common_flags: Callable[..., argparse.ArgumentParser]) -> None:
-    """Adds this group's subcommands."""
+Flags = Callable[..., argparse.ArgumentParser]
+
+
+def register(commands: Any, common_flags: Flags) -> None:
+    def add(name: str, run: Callable[[Context, argparse.Namespace], int], text: str, *,
+            streams: bool = False) -> argparse.ArgumentParser:
+        parser: argparse.ArgumentParser = commands.add_parser(name, parents=[common_flags(streams=streams)], help=text)
+        parser.add_argument("instance", metavar="SI", help="the service instance")
+        parser.set_defaults(run=run)
+        return parser
+
+    add("list-tasks", run_list_tasks, "the Tasks of a service instance, oldest first")
+    _creating(add("converge", run_converge, "run the create workflow again", streams=True))
+    execute = _creating(add("exec", run_exec, "run a workflow of the instance's assembly", streams=True))
+    execute.add_argument("workflow", metavar="WORKFLOW")
+    execute.add_argument("params", metavar="k=v,...", nargs="*", help="the workflow's params")
+    cancel = add("cancel-task", run_cancel, "cancel the given Task, or the running one")
+    cancel.add_argument("task", metavar="TASK", nargs="?", help="its name or the ID list-tasks shows")
+    detail = add("task-action-detail", run_action_detail, "every command of one row of a Task, with its output")
+    detail.add_argument("index", metavar="INDEX", help="the row's index in task-status (7.1; a stage: 7)")
+    detail.add_argument("--task", help="this Task (name or ID) instead of the latest one")
+
+
+def _creating(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    parser.add_argument("-s", "--stream-results", action="store_true", help="stream the Task until it ends")
+    parser.add_argument("--timeout", type=float, help="seconds to stream before giving up (exit 3)")
+    parser.add_argument("-m", "--message", default="", help="a note kept on the Task (DTK's commit message)")
+    return parser
+
+
+def run_list_tasks(ctx: Context, args: argparse.Namespace) -> int:
+    single_namespace(ctx, args.command)
+    require(ctx, r.INSTANCE_PLURAL, args.instance)
+    tasks = tasks_of(ctx, args.instance)
+    emit(ctx, headers=views.TASK_HEADERS, rows=[views.task_row(t) for t in tasks], objects=as_list(tasks))
+    return exit_codes.OK
+
+
+def run_converge(ctx: Context, args: argparse.Namespace) -> int:
+    return _run_new_task(ctx, args, workflow=r.CREATE_WORKFLOW, params={})
+
+
+def run_exec(ctx: Context, args: argparse.Namespace) -> int:
+    params = ops.parse_params(args.params)  # before any request: a typo costs nothing
+    return _run_new_task(ctx, args, workflow=args.workflow, params=params)
+
+
+def _run_new_task(ctx: Context, args: argparse.Namespace, *, workflow: str, params: Mapping[str, str]) -> int:
+    single_namespace(ctx, args.command)
+    check_stream_output(ctx, streaming=args.stream_results)
+    created = _create_task(ctx, args.instance, workflow=workflow, params=params, message=args.message)
+    name = str(created["metadata"]["name"])
+    if wants_object(ctx):
+        print_object(ctx, created)
+        return exit_codes.OK
+    (ctx.err if ctx.output == "jsonl" else ctx.out).write(f"task_id: {name}\n")
+    if not args.stream_results:
+        return exit_codes.OK
+    ctx.out.flush()
+    return stream_task(ctx, name, timeout=args.timeout, jsonl=ctx.output == "jsonl")
+
+
+def _create_task(ctx: Context, instance_name: str, *, workflow: str, params: Mapping[str, str],
+                 message: str) -> dict[str, Any]:
+    """After checking what would make it fail at once: the instance, its Assembly, the workflow."""
+    instance = require(ctx, r.INSTANCE_PLURAL, instance_name)
+    assembly_name = str(((instance.get("spec") or {}).get("assemblyRef") or {}).get("name", ""))
+    ops.check_workflow(require(ctx, r.ASSEMBLY_PLURAL, assembly_name), workflow)
+    ahead = ops.running_task(tasks_of(ctx, instance_name))
+    body = ops.task_body(instance_name, workflow=workflow, params=params, message=message)
+    created = ctx.client.create(r.TASK_PLURAL, body)
+    if ahead is not None:  # a stream would stay silent until then: say why
+        ctx.warn(f"task {created['metadata']['name']} waits for task {ahead['metadata']['name']} "
+                 f"({ops.state_of(ahead)}) to finish: the tasks of one instance run one at a time")
+    return created
+
+
+def _task_of(ctx: Context, instance: str, ref: str) -> Mapping[str, Any]:
+    return match_ref(tasks_of(ctx, instance), ref, kind="task",
+                     where=f'for service instance "{instance}" in namespace "{ctx.client.namespace}"')
+
+
+def run_cancel(ctx: Context, args: argparse.Namespace) -> int:
+    single_namespace(ctx, args.command)
+    require(ctx, r.INSTANCE_PLURAL, args.instance)
+    task = _task_of(ctx, args.instance, args.task) if args.task else ops.running_task(tasks_of(ctx, args.instance))
+    if task is None:  # the wanted end state (nothing running) holds: not an error, as in DTK
+        ctx.say("No running tasks found")
+        return exit_codes.OK
+    name, state = str(task["metadata"]["name"]), ops.state_of(task)
+    if ops.is_finished(task):
+        ctx.say(f"task {name} has already ended ({state}): nothing to cancel")
+        return exit_codes.OK
+    patched = ctx.client.patch(r.TASK_PLURAL, name, {"spec": {"cancel": True}})
+    if wants_object(ctx):
+        print_object(ctx, patched)
+    else:
+        ctx.say(f"task {name} ({state}): cancel requested; the operator kills its running commands")
+    return exit_codes.OK
+
+
+def run_action_detail(ctx: Context, args: argparse.Namespace) -> int:
+    single_namespace(ctx, args.command)
+    if args.task:
+        require(ctx, r.INSTANCE_PLURAL, args.instance)
+        task = _task_of(ctx, args.instance, args.task)
+    else:
+        task = latest_task(ctx, args.instance)
+    steps = views.detail_steps(from_status(task.get("status") or {}), args.index)
+    if steps is None:
+        raise CommandError(f"Task action with identifier '{args.index}' does not exist for this service instance "
+                           f"(task {task['metadata']['name']})", exit_codes.NOT_FOUND)
+    if wants_object(ctx):
+        print_object(ctx, [step_to_raw(s) for s in steps if s.results or s.errors])
+        return exit_codes.OK
+    ctx.out.write(views.render_action_detail(steps) or views.nothing_ran_text(steps[0]))
+    return exit_codes.OK

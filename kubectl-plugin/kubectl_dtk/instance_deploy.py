@@ -1,0 +1,132 @@
+"""`deploy` and `stage`: the ServiceInstance to create, where it runs, and DTK's answer to print.
+
+Target (`--target-file F`, YAML), one of:
+- a target block: `{name: vpc-us-east-1, provider: ec2, ec2: {region: ...}}`;
+- a ServiceInstance spec holding `target:` (its attributes, nodeGroups, deletionPolicy and power
+  are kept too), or a whole ServiceInstance manifest, whose spec is used.
+`assemblyRef` and `staged` always come from the command line.
+Without the flag the target is the local sandbox (DEFAULT_TARGET).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from dtk_api import resources as r
+from dtk_api.conditions import STALLED
+from kubectl_dtk import exit_codes
+from kubectl_dtk.client import ApiError, Body
+from kubectl_dtk.context import CommandError, Context
+from kubectl_dtk.instance_support import match_ref, poll_until
+from kubectl_dtk.objects import short_id, tasks_of
+
+# The CRD requires a target and an ec2 one cannot be guessed (region, subnet, credentials). The
+# local sandbox is what `dtk-operator sandbox` and the examples use; on an operator started
+# without --allow-local-target the instance turns Stalled saying so: nothing is spent silently.
+DEFAULT_TARGET: Mapping[str, str] = {"name": "local-sandbox", "provider": "local"}
+# Seconds `deploy` waits for the operator to create the instance's Task when --timeout is not
+# given; it usually takes well under a second, and without it deploy still succeeds, just
+# without a task_id.
+TASK_WAIT_SECONDS = 10.0
+FROM_COMMAND_LINE = ("assemblyRef", "staged")
+
+
+def load_target_file(path: str) -> dict[str, Any]:
+    """The spec fields a target file contributes; exit 2 with the reason when it cannot be used."""
+    import yaml  # only when a file is given: the other commands stay light
+
+    try:
+        document = yaml.safe_load(Path(path).read_text())
+    except (OSError, yaml.YAMLError) as error:
+        raise CommandError(f"cannot read --target-file {path}: {error}", exit_codes.USAGE_OR_API) from error
+    return spec_from_target_document(document, path)
+
+
+def spec_from_target_document(document: object, path: str) -> dict[str, Any]:
+    if isinstance(document, Mapping) and document.get("kind") == r.INSTANCE_KIND:
+        document = document.get("spec")
+    if isinstance(document, Mapping) and isinstance(document.get("target"), Mapping):
+        return {key: value for key, value in document.items() if key not in FROM_COMMAND_LINE}
+    if isinstance(document, Mapping) and "provider" in document:
+        return {"target": dict(document)}
+    raise CommandError(f"--target-file {path} holds neither a target block (with `provider:`) nor a "
+                       "ServiceInstance spec (with `target:`)", exit_codes.USAGE_OR_API)
+
+
+def instance_body(name: str, assembly: str, *, spec: Mapping[str, Any], staged: bool) -> Body:
+    body_spec = {"target": dict(DEFAULT_TARGET), **spec, "assemblyRef": {"name": assembly}, "staged": staged}
+    return {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "metadata": {"name": name}, "spec": body_spec}
+
+
+def resolve_assembly(ctx: Context, ref: str) -> Body:
+    """By name (one GET, the usual case), else by the ID or name `list-assemblies` shows (its
+    template, `cluster`) or `ls` shows (`bigtop:spark/assembly/cluster`)."""
+    if "/" not in ref:  # a path-like alias is no object name, and must not become part of a URL
+        try:
+            return ctx.client.get(r.ASSEMBLY_PLURAL, ref)
+        except ApiError as error:
+            if not error.not_found:
+                raise
+    items = ctx.client.list(r.ASSEMBLY_PLURAL).get("items", [])
+    return dict(match_ref(items, ref, kind="assembly", where=f'in namespace "{ctx.client.namespace}"',
+                          aliases=_assembly_aliases))
+
+
+def _assembly_aliases(body: Mapping[str, Any]) -> tuple[str, ...]:
+    spec = body.get("spec") or {}
+    template = str(spec.get("template", ""))
+    return (template, f"{spec.get('module', '')}/assembly/{template}") if template else ()
+
+
+def wait_for_first_task(ctx: Context, instance: str, *, timeout: float) -> str | None:
+    """The Task the operator creates for a new instance, once it exists (None after `timeout` s).
+    An instance the operator finds unusable (Stalled: invalid Assembly, local target not allowed)
+    never gets one: that ends the wait at once with the operator's reason (exit 2)."""
+    def probe() -> str | None:
+        found = tasks_of(ctx, instance)
+        if found:
+            return str(found[0]["metadata"]["name"])
+        stalled = stalled_message(ctx.client.get(r.INSTANCE_PLURAL, instance))
+        if stalled:
+            raise CommandError(f"service instance {instance} was created but cannot run: {stalled} (fix it, or "
+                               f"remove it with `kubectl dtk delete-and-destroy {instance}`)", exit_codes.USAGE_OR_API)
+        return None
+
+    return poll_until(probe, timeout=timeout)
+
+
+def stalled_message(instance: Mapping[str, Any]) -> str:
+    """The Stalled condition's message when it is True (kstatus: a terminal problem), else ""."""
+    for condition in (instance.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == STALLED and condition.get("status") == "True":
+            return str(condition.get("message") or condition.get("reason") or "stalled")
+    return ""
+
+
+def deploy_answer(instance: Mapping[str, Any], task: str | None) -> dict[str, str]:
+    """DTK's deploy response: `assembly_instance_id`, `assembly_instance_name`, `task_id` (the
+    Task's name: what cancel-task, task-status --task and describe-task take)."""
+    answer = {"assembly_instance_id": short_id(instance),
+              "assembly_instance_name": str(instance.get("metadata", {}).get("name", ""))}
+    return {**answer, "task_id": task} if task else answer
+
+
+def deploy_text(answer: Mapping[str, str]) -> str:
+    """As the DTK shell printed it (seed 001): the id alone, then the named fields, indented."""
+    lines = [f"  {answer['assembly_instance_id']}", f"  assembly_instance_name: {answer['assembly_instance_name']}"]
+    if "task_id" in answer:
+        lines.append(f"  task_id: {answer['task_id']}")
+    return "\n".join(lines) + "\n"
+
+
+def stage_answer(instance: Mapping[str, Any]) -> dict[str, dict[str, str]]:
+    return {"new_service_instance": {"name": str(instance.get("metadata", {}).get("name", "")),
+                                     "id": short_id(instance)}}
+
+
+def stage_text(answer: Mapping[str, Mapping[str, str]]) -> str:
+    """DTK printed its YAML; written by hand here so that `stage` needs no YAML library."""
+    new = answer["new_service_instance"]
+    return f"new_service_instance:\n  name: {new['name']}\n  id: {new['id']}\n"
