@@ -46,7 +46,7 @@ def test_cancel_in_the_middle_of_a_stage(kube: Kube, operator: OperatorProcess) 
 
 
 def test_tasks_of_one_instance_queue_and_run_in_creation_order(kube: Kube, operator: OperatorProcess) -> None:
-    kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=2))
+    kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=6))  # long enough for both to queue behind it
     kube.create(r.INSTANCE_PLURAL, instance("q", "slow"))
     first = kube.first_task("q")
     kube.task_when(first, lambda t: t.get("status", {}).get("state") == "executing")
