@@ -1,6 +1,6 @@
 """The generic DTK box every plugin table uses (`ls`, `list-assemblies`, `list-tasks`, ...)."""
 
-# ruff: noqa: E501  (golden lines are the seeds' own, up to 131 characters wide, kept verbatim)
+
 
 from __future__ import annotations
 
@@ -9,26 +9,11 @@ from pathlib import Path
 import pytest
 
 from kubectl_dtk.views.table import render_box_table
+from plugin.seed_listings import LIST_ASSEMBLIES
+from plugin.seed_listings import LS_DEPLOYING as LS
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
-# Seed 001, `list-assemblies` and `ls`, verbatim.
-LIST_ASSEMBLIES = """\
-+------------+---------------+-------+---------------+
-| ID         | ASSEMBLY NAME | NODES | DESCRIPTION   |
-+------------+---------------+-------+---------------+
-| 2147491121 | cluster       | 3     | spark cluster |
-+------------+---------------+-------+---------------+
-1 row in set
-"""
-LS = """\
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-| ID         | ASSEMBLY NAME  | STATUS  | LAST RUN  | ASSEMBLY TEMPLATE             | TARGET        | # NODES | CREATED AT        |
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-| 2147491171 | spark-cluster1 | running | executing | bigtop:spark/assembly/cluster | vpc-us-east-1 | 3       | 02:03:51 26/11/15 |
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-1 row in set
-"""
 LS_HEADERS = ["id", "assembly name", "status", "last run", "assembly template", "target", "# nodes", "created at"]
 LS_ROW = ["2147491171", "spark-cluster1", "running", "executing", "bigtop:spark/assembly/cluster",
           "vpc-us-east-1", "3", "02:03:51 26/11/15"]

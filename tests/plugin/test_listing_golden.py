@@ -26,43 +26,10 @@ from kubectl_dtk.instance_rows import (
 )
 from kubectl_dtk.task_ops_views import TASK_HEADERS, task_row
 from kubectl_dtk.views.table import render_box_table
+from plugin.seed_listings import LIST_ASSEMBLIES, LS_DEPLOYED, LS_DEPLOYING, LS_WITH_STAGED
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 
-# Seed 001, verbatim: `list-assemblies` in bigtop:spark, `ls` while deploying, `ls` after it.
-LIST_ASSEMBLIES = """\
-+------------+---------------+-------+---------------+
-| ID         | ASSEMBLY NAME | NODES | DESCRIPTION   |
-+------------+---------------+-------+---------------+
-| 2147491121 | cluster       | 3     | spark cluster |
-+------------+---------------+-------+---------------+
-1 row in set
-"""
-LS_DEPLOYING = """\
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-| ID         | ASSEMBLY NAME  | STATUS  | LAST RUN  | ASSEMBLY TEMPLATE             | TARGET        | # NODES | CREATED AT        |
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-| 2147491171 | spark-cluster1 | running | executing | bigtop:spark/assembly/cluster | vpc-us-east-1 | 3       | 02:03:51 26/11/15 |
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-1 row in set
-"""
-LS_DEPLOYED = """\
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-| ID         | ASSEMBLY NAME  | STATUS  | LAST RUN  | ASSEMBLY TEMPLATE             | TARGET        | # NODES | CREATED AT        |
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-| 2147493837 | spark-cluster1 | running | succeeded | bigtop:spark/assembly/cluster | vpc-us-east-1 | 3       | 17:16:53 26/11/15 |
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-1 row in set
-"""
-# The seed's excerpt stops at the closing border; DTK always printed the footer after it.
-LS_WITH_STAGED = """\
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-| ID         | ASSEMBLY NAME  | STATUS  | LAST RUN  | ASSEMBLY TEMPLATE             | TARGET        | # NODES | CREATED AT        |
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-| 2147493837 | spark-cluster1 | running | succeeded | bigtop:spark/assembly/cluster | vpc-us-east-1 | 3       | 17:16:53 26/11/15 |
-| 2147494146 | spark-cluster2 | pending |           | bigtop:spark/assembly/cluster | vpc-us-east-1 | 3       | 18:03:51 26/11/15 |
-+------------+----------------+---------+-----------+-------------------------------+---------------+---------+-------------------+
-"""
 FOOTER_TWO = "2 rows in set\n"
 
 UIDS = {"spark-cluster": "5e6f7a8b-0000-4000-8000-000000000001", "spark-cluster1": "1c2d3e4f-0000-4000-8000-000000000002",
