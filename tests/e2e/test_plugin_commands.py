@@ -14,12 +14,12 @@ from typing import Any
 
 from dtk_api import resources as r
 from support.cluster import Kube
+from support.gates import gate_step
 from support.manifests import assembly, component, instance
 from support.operator_process import OperatorProcess
 from support.plugin import EXECUTABLE, dtk
 
 BOX_ROW = re.compile(r"^\| (.*) \|$")
-GATE_DEADLINE_TENTHS = 300  # a gate nobody opens fails its step after 30 s: no test hangs on it
 
 
 def cells(stdout: str) -> list[list[str]]:
@@ -49,7 +49,7 @@ def answer_on_a_terminal(kube: Kube, answer: str, *args: str) -> subprocess.Comp
 def app_assembly(gate: Path | None = None) -> dict[str, Any]:
     """One node and a group of two; `load` (on web) takes a param; `fail` fails on web's second command;
     with `gate`, the create workflow's last stage waits for that file (so a Task stays running)."""
-    hold = f"i=0; while [ ! -e {gate} ]; do i=$((i+1)); [ $i -gt {GATE_DEADLINE_TENTHS} ] && exit 9; sleep 0.1; done"
+    hold = gate_step(gate) if gate is not None else ""
     tools = component("tools", "echo tools on $DTK_NODE", actions={
         "load": ["echo loading {{name}}"], "boom": ["echo about to fail", "echo 'disk full' >&2; exit 3"]})
     stages = [{"name": "tools", "components": ["tools"]}]
