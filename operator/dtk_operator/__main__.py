@@ -23,6 +23,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--kubeconfig", default=os.environ.get("KUBECONFIG"), help="kubeconfig file (default: in-cluster)")
     run.add_argument("--peering", default="", help="kopf peering name for HA (default: standalone)")
     run.add_argument("--liveness", default="", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
+    run.add_argument("--metrics-port", type=int, default=9090, help="Prometheus /metrics port (0: none)")
     run.add_argument("-v", "--verbose", action="store_true")
     sandbox = commands.add_parser("sandbox", help="emulated Kubernetes API + EC2 + the operator, in one process")
     sandbox.add_argument("--demo", type=Path, help="apply FILE, stream its Task, exit with its outcome")
@@ -42,8 +43,9 @@ def _run(args: argparse.Namespace) -> int:
     import dtk_operator.settings  # noqa: F401
     from dtk_operator.engine.services import Options
 
-    memo = kopf.Memo(options=Options(allow_local_target=args.allow_local_target, local_root=args.local_root),
-                     kubeconfig=args.kubeconfig)
+    options = Options(allow_local_target=args.allow_local_target, local_root=args.local_root,
+                      metrics_port=args.metrics_port)
+    memo = kopf.Memo(options=options, kubeconfig=args.kubeconfig)
     kopf.run(
         clusterwide=not args.namespace, namespaces=args.namespace, memo=memo,
         standalone=not args.peering, peering_name=args.peering or None,

@@ -11,6 +11,7 @@ from dtk_api import resources as r
 from dtk_operator.engine.services import Options, Services
 from dtk_operator.engine.target_factory import TargetFactory
 from dtk_operator.kube.client import KubeClient, api_client_from
+from dtk_operator.metrics import Metrics
 from dtk_operator.targets.local import LocalTarget
 
 
@@ -33,5 +34,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     options: Options = memo.options
     api = api_client_from(memo.get("kubeconfig"))
     kube = KubeClient(api)
-    memo.services = Services(kube=kube, options=options,
-                             targets=TargetFactory(kube=kube, local=LocalTarget(options.local_root)))
+    metrics = Metrics()
+    targets = TargetFactory(kube=kube, local=LocalTarget(options.local_root), observe_aws=metrics.aws_call)
+    memo.services = Services(kube=kube, options=options, targets=targets, metrics=metrics)
+    if options.metrics_port:
+        metrics.serve(options.metrics_port)

@@ -1,5 +1,6 @@
 """The ec2 target against a real moto server over HTTP: exactly-once creation, tags, node facts,
-deletion, scaling, power, AWS errors, throttling, and secrets kept out of sight."""
+deletion, scaling, power, AWS errors, throttling, and secrets kept out of status, Events, the
+log and the metrics."""
 
 from __future__ import annotations
 
@@ -108,6 +109,9 @@ def test_throttling_and_500s_are_retried_and_shown(
     assert any("RequestLimitExceeded; retry" in t for t in texts)
     assert any("InternalError; retry" in t for t in texts)
     assert len(instances(moto.url, "c1")) == 3
+    metrics = operator.metrics()
+    assert metrics[("dtk_ec2_api_calls_total", (("operation", "RunInstances"), ("outcome", "ok")))] == 3
+    assert metrics[("dtk_ec2_api_calls_total", (("operation", "RunInstances"), ("outcome", "retry")))] >= 2
 
 
 def test_secret_values_appear_nowhere(kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy) -> None:
@@ -119,6 +123,6 @@ def test_secret_values_appear_nowhere(kube: Kube, operator: OperatorProcess, ec2
     kube.finished_task(kube.first_task("c1"))
     seen = [str(kube.get(r.INSTANCE_PLURAL, "c1")), *(str(t) for t in kube.tasks_of("c1")),
             *(str(e.message) for e in kube.core.list_namespaced_event(kube.namespace).items),
-            operator.log.read_text(errors="replace")]
+            operator.log.read_text(errors="replace"), str(operator.metrics())]
     for value in planted.values():
         assert not any(value in text for text in seen), "a secret value leaked"

@@ -43,3 +43,11 @@ def test_spark_cluster_converges_to_the_seed_tree(kube: Kube, operator: Operator
     # The slave's worker step got the master's address through {{nodes.master.privateIp}}.
     worker = steps_of(task)["11.1.1"]["results"][0]
     assert worker["stdout"].strip() == "spark worker slaves:1 -> spark://127.0.0.1:7077"
+    metrics = operator.metrics()
+    assert metrics[("dtk_tasks_total", (("state", "succeeded"), ("workflow", "create")))] == 1
+    assert metrics[("dtk_task_duration_seconds_count", (("state", "succeeded"), ("workflow", "create")))] == 1
+    assert metrics[("dtk_stage_duration_seconds_count", (("status", "succeeded"), ("workflow", "create")))] == 12
+    assert metrics[("dtk_steps_total", (("kind", "configure_node"), ("status", "succeeded")))] == 15
+    assert metrics[("dtk_nodes", (("instance", "spark-cluster1"), ("namespace", kube.namespace),
+                                  ("state", "running")))] == 3
+    assert metrics[("dtk_status_writes_total", (("kind", "Task"),))] >= 3

@@ -6,7 +6,10 @@ import os
 import signal
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
+
+from support.moto_server import free_port
 
 STOP_TIMEOUT_SECONDS = 15.0
 
@@ -16,11 +19,13 @@ class OperatorProcess:
         self.kubeconfig, self.namespace, self.workdir, self.allow_local = kubeconfig, namespace, workdir, allow_local
         self.local_root = workdir / "nodes"
         self.log = workdir / "operator.log"
+        self.metrics_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> OperatorProcess:
         command = [sys.executable, "-m", "dtk_operator", "run", "-n", self.namespace,
-                   "--kubeconfig", str(self.kubeconfig), "--local-root", str(self.local_root)]
+                   "--kubeconfig", str(self.kubeconfig), "--local-root", str(self.local_root),
+                   "--metrics-port", str(self.metrics_port)]
         if self.allow_local:
             command.append("--allow-local-target")
         with self.log.open("ab") as log:
@@ -45,6 +50,15 @@ class OperatorProcess:
             self.process.kill()
             self.process.wait(STOP_TIMEOUT_SECONDS)
         self.process = None
+
+    def metrics(self) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
+        """The operator's /metrics, scraped over HTTP: {(sample name, sorted labels): value}."""
+        from prometheus_client.parser import text_string_to_metric_families
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=5) as answer:
+            text = answer.read().decode()
+        return {(s.name, tuple(sorted(s.labels.items()))): s.value
+                for family in text_string_to_metric_families(text) for s in family.samples}
 
     def log_tail(self, lines: int = 60) -> str:
         if not self.log.exists():

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dtk_api import resources as r
-from dtk_operator.aws.errors import Report, RetryPolicy, call
+from dtk_operator.aws.errors import Observe, Report, RetryPolicy, call
 
 GONE_STATES = frozenset({"shutting-down", "terminated"})
 
@@ -66,12 +66,14 @@ def _launch_arguments(spec: LaunchSpec) -> dict[str, Any]:
 
 
 class Ec2Api:
-    def __init__(self, client: Any, *, policy: RetryPolicy | None = None) -> None:
-        self._client, self._policy = client, policy or RetryPolicy()
+    def __init__(self, client: Any, *, policy: RetryPolicy | None = None, observe: Observe | None = None) -> None:
+        self._client, self._policy, self._observe = client, policy or RetryPolicy(), observe
+
+    async def _call(self, operation: str, fn: Any, report: Report | None = None, **kwargs: Any) -> Any:
+        return await call(operation, fn, policy=self._policy, observe=self._observe, report=report, **kwargs)
 
     async def run_instance(self, spec: LaunchSpec, report: Report | None = None) -> Instance:
-        found = await call("RunInstances", self._client.run_instances, policy=self._policy, report=report,
-                           **_launch_arguments(spec))
+        found = await self._call("RunInstances", self._client.run_instances, report, **_launch_arguments(spec))
         return Instance.from_api(found["Instances"][0])
 
     async def instances_of(self, namespace: str, instance: str, report: Report | None = None) -> list[Instance]:
@@ -82,8 +84,8 @@ class Ec2Api:
         token = ""
         while True:
             paging: dict[str, Any] = {"NextToken": token} if token else {}
-            page = await call("DescribeInstances", self._client.describe_instances, policy=self._policy,
-                              report=report, Filters=filters, **paging)
+            page = await self._call("DescribeInstances", self._client.describe_instances, report, Filters=filters,
+                                    **paging)
             found += [Instance.from_api(i) for res in page.get("Reservations", []) for i in res.get("Instances", [])]
             token = str(page.get("NextToken") or "")
             if not token:
@@ -91,15 +93,12 @@ class Ec2Api:
 
     async def terminate(self, ids: Sequence[str], report: Report | None = None) -> None:
         if ids:
-            await call("TerminateInstances", self._client.terminate_instances, policy=self._policy, report=report,
-                       InstanceIds=list(ids))
+            await self._call("TerminateInstances", self._client.terminate_instances, report, InstanceIds=list(ids))
 
     async def stop(self, ids: Sequence[str], report: Report | None = None) -> None:
         if ids:
-            await call("StopInstances", self._client.stop_instances, policy=self._policy, report=report,
-                       InstanceIds=list(ids))
+            await self._call("StopInstances", self._client.stop_instances, report, InstanceIds=list(ids))
 
     async def start(self, ids: Sequence[str], report: Report | None = None) -> None:
         if ids:
-            await call("StartInstances", self._client.start_instances, policy=self._policy, report=report,
-                       InstanceIds=list(ids))
+            await self._call("StartInstances", self._client.start_instances, report, InstanceIds=list(ids))

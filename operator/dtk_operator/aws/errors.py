@@ -57,21 +57,29 @@ class RetryPolicy:
 
 
 Report = Callable[[str], None]
+Observe = Callable[[str, str], None]  # (operation, outcome): ok | retry | error, for metrics
 
 
 async def call(operation: str, fn: Callable[..., T], *, policy: RetryPolicy, report: Report | None = None,
-               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, **kwargs: Any) -> T:
+               sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, observe: Observe | None = None,
+               **kwargs: Any) -> T:
     """Runs a blocking boto3 call off the event loop; temporary failures are retried and reported."""
+    seen = observe or (lambda _operation, _outcome: None)
     for attempt in range(policy.attempts):
         try:
-            return await asyncio.to_thread(fn, **kwargs)
+            result = await asyncio.to_thread(fn, **kwargs)
         except (ClientError, BotoCoreError) as raw:
             error = classify(operation, raw)
             if not error.temporary or attempt + 1 == policy.attempts:
+                seen(operation, "error")
                 raise error from raw
+            seen(operation, "retry")
             pause = policy.delay(attempt)
             if report is not None:
                 report(f"AWS {operation} answered {error.code}; retry {attempt + 1} of {policy.attempts - 1} "
                        f"in {pause:.1f} s")
             await sleep(pause)
+        else:
+            seen(operation, "ok")
+            return result
     raise AssertionError("unreachable: the last attempt returns or raises")

@@ -17,6 +17,7 @@ import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
+from dtk_operator.aws.errors import Observe
 from dtk_operator.aws.ssm_calls import RetryingCalls, SsmError
 from dtk_operator.aws.ssm_outcome import PENDING, TAIL_BYTES, SsmOutcome, deadline_outcome, from_invocation
 
@@ -59,8 +60,9 @@ def default_deadline(timeout_seconds: float | None) -> float:
 class SsmCommands:
     def __init__(self, client: Any, *, poll_initial_seconds: float = 0.5, poll_max_seconds: float = 5.0,
                  not_found_grace_seconds: float = 30.0, sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
-                 clock: Callable[[], float] = time.monotonic, tail_bytes: int = TAIL_BYTES) -> None:
-        self._call = RetryingCalls(client, sleep=sleep)
+                 clock: Callable[[], float] = time.monotonic, tail_bytes: int = TAIL_BYTES,
+                 observe: Observe | None = None) -> None:
+        self._call = RetryingCalls(client, sleep=sleep, observe=observe)
         self._poll_initial, self._poll_max = poll_initial_seconds, poll_max_seconds
         self._grace = not_found_grace_seconds
         self._sleep, self._clock = sleep, clock

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from dtk_operator.aws.errors import AwsError, RetryPolicy, call
+from dtk_operator.aws.errors import AwsError, Observe, RetryPolicy, call
 
 ATTEMPTS = 5  # per call; with backoff 0.5, 1, 2, 4 s that is ~7.5 s of patience before giving up
 FIRST_RETRY_SECONDS = 0.5
@@ -30,9 +30,11 @@ class SsmError(AwsError):
 class RetryingCalls:
     """Calls `client.<operation>(**params)` through errors.call (off the event loop, one retry policy)."""
 
-    def __init__(self, client: Any, *, sleep: Callable[[float], Awaitable[None]], attempts: int = ATTEMPTS) -> None:
+    def __init__(self, client: Any, *, sleep: Callable[[float], Awaitable[None]], attempts: int = ATTEMPTS,
+                 observe: Observe | None = None) -> None:
         self._client = client
         self._sleep = sleep
+        self._observe = observe
         self._policy = RetryPolicy(attempts=attempts, first_delay_seconds=FIRST_RETRY_SECONDS,
                                    max_delay_seconds=MAX_RETRY_SECONDS)
 
@@ -40,7 +42,7 @@ class RetryingCalls:
         """Ends with the response, a permanent SsmError, or a temporary one after `attempts` tries."""
         try:
             response: dict[str, Any] = await call(operation, getattr(self._client, operation), policy=self._policy,
-                                                  sleep=self._sleep, **params)
+                                                  sleep=self._sleep, observe=self._observe, **params)
         except AwsError as error:
             raise SsmError(error.code, f"{operation}: {error.message}", temporary=error.temporary) from error
         return response

@@ -101,3 +101,4 @@ async def refresh_instance(services: Services, namespace: str, name: str, *, obs
         if observed is not None:
             patch["observedGeneration"] = observed
         await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, name, patch)
+        services.metrics.status_writes.labels(r.INSTANCE_KIND).inc()

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Mapping, Sequence
+from collections import Counter
+from collections.abc import Awaitable, Mapping, Sequence
 from typing import Any
 
 from dtk_api import resources as r
@@ -29,6 +30,11 @@ def surplus_members(nodes: Mapping[str, NodeFacts], sizes: Mapping[str, int]) ->
     return [node for _, _, node in sorted(extra, key=lambda e: (e[0], -e[1]))]
 
 
+def _write(services: Services, namespace: str, instance: str, nodes: Mapping[str, NodeFacts]) -> Awaitable[Any]:
+    services.metrics.set_nodes(namespace, instance, dict(Counter(n.state for n in nodes.values())))
+    return services.kube.patch_status(r.INSTANCE_PLURAL, namespace, instance, {"nodes": _ordered(nodes)})
+
+
 def _ordered(nodes: Mapping[str, NodeFacts]) -> list[dict[str, str]]:
     def key(node: NodeFacts) -> tuple[int, str, int]:
         match = _MEMBER.match(node.name)
@@ -45,7 +51,7 @@ async def remember_nodes(services: Services, namespace: str, instance: str, batc
             return
         nodes = recorded_nodes(body)
         nodes.update(batch)
-        await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, instance, {"nodes": _ordered(nodes)})
+        await _write(services, namespace, instance, nodes)
 
 
 class NodeRecorder:
@@ -77,4 +83,4 @@ async def forget_nodes(services: Services, namespace: str, instance: str, names:
         if body is None:
             return
         nodes = {k: v for k, v in recorded_nodes(body).items() if k not in set(names)}
-        await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, instance, {"nodes": _ordered(nodes)})
+        await _write(services, namespace, instance, nodes)

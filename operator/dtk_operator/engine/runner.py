@@ -28,6 +28,7 @@ from dtk_operator.engine.stages import run_stages
 from dtk_operator.engine.tasks import adopt
 from dtk_operator.engine.writer import StatusWriter
 from dtk_operator.kube import events
+from dtk_operator.metrics_record import record_outcome
 from dtk_operator.targets.base import NodeFacts, TargetError
 
 logger = logging.getLogger(__name__)
@@ -44,7 +45,9 @@ class TaskRunner:
         self.instance: InstanceKey = (self.namespace, str((spec.get("serviceInstanceRef") or {}).get("name", "")))
         status = from_status(task.get("status") or {})
         writer = StatusWriter(kube=services.kube, plural=r.TASK_PLURAL, namespace=self.namespace, name=self.name,
-                              coalesce_seconds=services.options.status_coalesce_seconds)
+                              coalesce_seconds=services.options.status_coalesce_seconds,
+                              on_write=services.metrics.status_writes.labels(r.TASK_KIND).inc)
+        self.workflow = str(spec.get("workflow") or "")
         conditions = list((task.get("status") or {}).get("conditions") or [])
         self.run = RunState(status=status, writer=writer, generation=int(meta.get("generation") or 1),
                             conditions=conditions)
@@ -104,6 +107,7 @@ class TaskRunner:
             self.run.apply(lambda s, now: t.reset_interrupted(s))
         if self.run.status.state != "executing":
             self.run.apply(t.begin)
+            self.services.metrics.tasks.labels(self.workflow, "executing").inc()
             self.run.log("notification", f"task {self.name} started: workflow {self.task['spec']['workflow']}")
             self._announce("TaskStarted", f"task {self.name} started", instance)
         else:
@@ -148,6 +152,7 @@ class TaskRunner:
         if invalid:
             self.run.log("error", message)
         self.run.finish(state, failure=failure)
+        record_outcome(self.services.metrics, self.workflow, self.run.status)
         self.run.log("notification" if state == "succeeded" else "error", f"task {self.name} {state}"
                      + (f": {message}" if message else ""))
         reason = {"succeeded": "TaskSucceeded", "failed": "TaskFailed", "cancelled": "TaskCancelled"}[state]

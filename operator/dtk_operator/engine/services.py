@@ -8,6 +8,7 @@ from pathlib import Path
 
 from dtk_operator.engine.target_factory import TargetFactory
 from dtk_operator.kube.client import KubeClient
+from dtk_operator.metrics import Metrics
 
 InstanceKey = tuple[str, str]  # (namespace, ServiceInstance name)
 
@@ -23,6 +24,8 @@ class Options:
     queue_poll_max_seconds: float = 2.0
     # Seconds a deleted ServiceInstance waits for its running Task to cancel before retrying.
     cancel_wait_seconds: float = 60.0
+    # Port of the Prometheus /metrics endpoint; 0 serves none.
+    metrics_port: int = 0
 
 
 @dataclass
@@ -30,6 +33,7 @@ class Services:
     kube: KubeClient
     options: Options
     targets: TargetFactory
+    metrics: Metrics = field(default_factory=Metrics)
     _wakeups: dict[InstanceKey, asyncio.Event] = field(default_factory=dict)
     _locks: dict[InstanceKey, asyncio.Lock] = field(default_factory=dict)
     _reconciling: dict[InstanceKey, asyncio.Lock] = field(default_factory=dict)

@@ -7,6 +7,7 @@ from dataclasses import replace
 from typing import Any
 
 from dtk_operator.aws.ec2 import Ec2Api
+from dtk_operator.aws.errors import Observe
 from dtk_operator.aws.session import AwsSettings, ClientCache
 from dtk_operator.kube.client import KubeClient, NotFound
 from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, Target, TargetError
@@ -32,8 +33,8 @@ def _placement(ec2: Mapping[str, Any]) -> Ec2Placement:
 
 
 class TargetFactory:
-    def __init__(self, *, kube: KubeClient, local: LocalTarget) -> None:
-        self._kube, self.local = kube, local
+    def __init__(self, *, kube: KubeClient, local: LocalTarget, observe_aws: Observe | None = None) -> None:
+        self._kube, self.local, self._observe = kube, local, observe_aws
         self._clients = ClientCache()
         self._ec2: dict[tuple[str, Ec2Placement, str], Ec2Target] = {}
 
@@ -64,8 +65,8 @@ class TargetFactory:
         key = (settings.key(), _placement(ec2), transport)
         if key not in self._ec2:
             ec2_client, ssm_client = await self._clients.get(settings)
-            runner = self._local_runner() if transport == "local" else _ssm_runner(ssm_client)
-            self._ec2[key] = Ec2Target(Ec2Api(ec2_client), key[1], runner)
+            runner = self._local_runner() if transport == "local" else _ssm_runner(ssm_client, self._observe)
+            self._ec2[key] = Ec2Target(Ec2Api(ec2_client, observe=self._observe), key[1], runner)
         return self._ec2[key]
 
     def _local_runner(self) -> CommandRunner:
@@ -76,7 +77,7 @@ class TargetFactory:
         return run
 
 
-def _ssm_runner(ssm_client: Any) -> CommandRunner:
+def _ssm_runner(ssm_client: Any, observe: Observe | None) -> CommandRunner:
     from dtk_operator.targets.ssm_runner import ssm_runner
 
-    return ssm_runner(ssm_client)
+    return ssm_runner(ssm_client, observe)

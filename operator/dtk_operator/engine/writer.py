@@ -16,7 +16,9 @@ _FLUSH_ATTEMPTS = 8  # about 25 s of retries before a final write is given up (a
 
 
 class StatusWriter:
-    def __init__(self, *, kube: KubeClient, plural: str, namespace: str, name: str, coalesce_seconds: float) -> None:
+    def __init__(self, *, kube: KubeClient, plural: str, namespace: str, name: str, coalesce_seconds: float,
+                 on_write: Callable[[], None] | None = None) -> None:
+        self._on_write = on_write
         self._kube, self._plural, self._namespace, self._name = kube, plural, namespace, name
         self._coalesce = coalesce_seconds
         self._dirty = asyncio.Event()
@@ -61,6 +63,8 @@ class StatusWriter:
             return False
         self._last = status
         self.writes += 1
+        if self._on_write is not None:
+            self._on_write()
         return True
 
     async def flush(self) -> None:

@@ -7,6 +7,7 @@ import itertools
 import time
 from typing import Any
 
+from dtk_operator.aws.errors import Observe
 from dtk_operator.aws.ssm import SsmCommands, SsmError, SsmOutcome
 from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, TargetError
 from dtk_operator.targets.ec2 import CommandRunner
@@ -33,8 +34,8 @@ async def _send(commands: SsmCommands, node: NodeFacts, command: CommandRequest)
     raise AssertionError("unreachable")
 
 
-def ssm_runner(ssm_client: Any) -> CommandRunner:
-    commands = SsmCommands(ssm_client)
+def ssm_runner(ssm_client: Any, observe: Observe | None = None) -> CommandRunner:
+    commands = SsmCommands(ssm_client, observe=observe)
 
     async def run(node: NodeFacts, command: CommandRequest) -> CommandOutcome:
         if not node.instance_id:
