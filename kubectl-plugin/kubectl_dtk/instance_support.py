@@ -41,11 +41,6 @@ def wants_object(ctx: Context) -> bool:
     return ctx.output in ("json", "yaml")
 
 
-def as_list(items: Sequence[Any]) -> dict[str, Any]:
-    """`-o json|yaml` of a listing: kubectl's List, so the same jq/yq filters work on both."""
-    return {"apiVersion": "v1", "kind": "List", "items": list(items)}
-
-
 def print_object(ctx: Context, body: object) -> None:
     emit(ctx, headers=(), rows=(), objects=body)
 

@@ -53,6 +53,11 @@ def latest_task(ctx: Context, instance: str) -> Body:
     return found[-1]
 
 
+def as_list(items: Sequence[Any]) -> dict[str, Any]:
+    """`-o json|yaml` of a listing: kubectl's List, so the same jq/yq filters work on both."""
+    return {"apiVersion": "v1", "kind": "List", "items": list(items)}
+
+
 def emit(ctx: Context, *, headers: Sequence[str], rows: Sequence[Sequence[str]], objects: Any) -> None:
     """A DTK box table, or the objects themselves as JSON or YAML."""
     if ctx.output == "json":

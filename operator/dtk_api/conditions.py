@@ -27,7 +27,6 @@ REASON_LOCAL_TARGET_DISABLED: Final = "LocalTargetDisabled"
 REASON_STOPPED: Final = "Stopped"
 REASON_NOT_DEPLOYED: Final = "NotDeployed"
 REASON_VALID: Final = "Valid"
-REASON_DELETING: Final = "Deleting"
 
 ConditionStatus = Literal["True", "False", "Unknown"]
 

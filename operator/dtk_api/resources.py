@@ -31,15 +31,6 @@ TAG_NAMESPACE: Final = f"{GROUP}/namespace"
 TAG_NODE: Final = f"{GROUP}/node"
 TAG_TOKEN: Final = f"{GROUP}/token"
 
-# Argo CD tracks what it applied with these; a Task must never inherit them (SPEC section 6).
-GITOPS_TRACKING_KEYS: Final = (
-    "app.kubernetes.io/instance",
-    "argocd.argoproj.io/instance",
-    "argocd.argoproj.io/tracking-id",
-    "kustomize.toolkit.fluxcd.io/name",
-    "kustomize.toolkit.fluxcd.io/namespace",
-)
-
 CREATE_WORKFLOW: Final = "create"
 CONVERGE_DISPLAY_NAME: Final = "assembly_converge"
 POWER_ON_WORKFLOW: Final = "power_on"

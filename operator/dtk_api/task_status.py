@@ -6,8 +6,8 @@ The tree is kept flat, in display order; a row's place in the tree is its dotted
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Literal
 
@@ -102,7 +102,6 @@ class TaskStatus:
     messages: tuple[Message, ...] = ()
     failure: Failure | None = None
     plan_hash: str = ""
-    extra: Mapping[str, object] = field(default_factory=dict)
 
     @property
     def is_terminal(self) -> bool:

@@ -145,28 +145,16 @@ def _result_to_raw(result: CommandResult) -> RawResult:
 
 def step_to_raw(step: Step) -> RawStep:
     """Empty fields are left out: the status stays small and `kubectl get -o yaml` readable."""
-    raw = RawStep(index=step.index, kind=step.kind, name=step.name)
-    if step.node:
-        raw["node"] = step.node
-    if step.status:
-        raw["status"] = step.status
-    if step.started_at:
-        raw["startedAt"] = format_time(step.started_at)
-    if step.ended_at:
-        raw["endedAt"] = format_time(step.ended_at)
-    if step.operation:
-        raw["operation"] = step.operation
-    if step.nodes:
-        raw["nodes"] = list(step.nodes)
-    if step.components:
-        raw["components"] = list(step.components)
-    if step.action:
-        raw["action"] = step.action
-    if step.results:
-        raw["results"] = [_result_to_raw(r) for r in step.results]
-    if step.errors:
-        raw["errors"] = [RawError(type=e.type, message=e.message) for e in step.errors]
-    return raw
+    optional: dict[str, object] = {
+        "node": step.node, "status": step.status,
+        "startedAt": format_time(step.started_at) if step.started_at else "",
+        "endedAt": format_time(step.ended_at) if step.ended_at else "",
+        "operation": step.operation, "nodes": list(step.nodes), "components": list(step.components),
+        "action": step.action, "results": [_result_to_raw(r) for r in step.results],
+        "errors": [RawError(type=e.type, message=e.message) for e in step.errors],
+    }
+    raw = {"index": step.index, "kind": step.kind, "name": step.name, **{k: v for k, v in optional.items() if v}}
+    return cast(RawStep, raw)
 
 
 def message_from_raw(raw: RawMessage) -> Message:
@@ -207,9 +195,6 @@ def _failure_to_raw(failure: Failure) -> RawFailure:
     return raw
 
 
-_OWN_KEYS = frozenset(RawTaskStatus.__annotations__) - {"observedGeneration", "conditions"}
-
-
 def from_status(raw: Mapping[str, object]) -> TaskStatus:
     """Reads a Task's `.status`; unknown or missing fields fall back to a fresh Task."""
     status = cast(RawTaskStatus, raw)
@@ -224,7 +209,6 @@ def from_status(raw: Mapping[str, object]) -> TaskStatus:
         messages=tuple(message_from_raw(m) for m in status.get("messages", ())),
         failure=_failure_from_raw(failure) if failure else None,
         plan_hash=status.get("planHash", ""),
-        extra={k: v for k, v in raw.items() if k not in _OWN_KEYS},
     )
 
 

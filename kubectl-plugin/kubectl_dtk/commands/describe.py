@@ -19,7 +19,7 @@ from kubectl_dtk import exit_codes
 from kubectl_dtk.client import ApiError, Body
 from kubectl_dtk.context import CommandError, Context
 from kubectl_dtk.follow import is_finished
-from kubectl_dtk.objects import emit
+from kubectl_dtk.objects import as_list, emit
 from kubectl_dtk.views.describe import NewMessages, described, render, shown_kinds
 
 # vappio's poll: 1 s, doubling up to 30 s (and back to 1 s whenever a Task changed). Each pause is
@@ -88,7 +88,7 @@ def _streamed(ctx: Context, args: argparse.Namespace, kinds: frozenset[str]) -> 
 
 def show(ctx: Context, tasks: Sequence[Body], kinds: frozenset[str]) -> None:
     if ctx.output != "table":
-        emit(ctx, headers=(), rows=(), objects={"apiVersion": "v1", "kind": "List", "items": list(tasks)})
+        emit(ctx, headers=(), rows=(), objects=as_list(tasks))
         return
     ctx.out.write(render([described(task, qualified=ctx.all_namespaces) for task in tasks], kinds))
 

@@ -22,8 +22,8 @@ from kubectl_dtk.instance_rows import (
     node_rows,
     with_namespaces,
 )
-from kubectl_dtk.instance_support import as_list, print_object, single_namespace, wants_object
-from kubectl_dtk.objects import emit, require
+from kubectl_dtk.instance_support import print_object, single_namespace, wants_object
+from kubectl_dtk.objects import as_list, emit, require
 
 Flags = Callable[..., argparse.ArgumentParser]
 POWER_NOTES = {"running": "the nodes start through a new task",

@@ -14,14 +14,13 @@ from kubectl_dtk import task_ops as ops
 from kubectl_dtk import task_ops_views as views
 from kubectl_dtk.context import CommandError, Context
 from kubectl_dtk.instance_support import (
-    as_list,
     check_stream_output,
     match_ref,
     print_object,
     single_namespace,
     wants_object,
 )
-from kubectl_dtk.objects import emit, latest_task, require, tasks_of
+from kubectl_dtk.objects import as_list, emit, latest_task, require, tasks_of
 from kubectl_dtk.streaming import stream_task
 
 Flags = Callable[..., argparse.ArgumentParser]

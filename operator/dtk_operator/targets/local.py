@@ -35,7 +35,8 @@ class LocalTarget:
 
     async def create_node(self, request: NodeRequest) -> NodeFacts:
         path = self.node_dir(request.namespace, request.instance, request.name)
-        path.mkdir(parents=True, exist_ok=True)  # idempotent: a re-run after a crash adopts it
+        # idempotent: a re-run after a crash adopts it; off the loop, like every file operation here
+        await asyncio.to_thread(path.mkdir, parents=True, exist_ok=True)
         return NodeFacts(
             name=request.name, group=request.group, instance_id=f"local-{request.instance}-{_dir_name(request.name)}",
             state="running", private_ip="127.0.0.1", dns_name="localhost",
@@ -50,7 +51,7 @@ class LocalTarget:
 
     async def run(self, node: NodeFacts, command: CommandRequest) -> CommandOutcome:
         workdir = self.node_dir(command.namespace, command.instance, node.name)
-        workdir.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
         env = {**command.env, "DTK_NODE_DIR": str(workdir)}
         return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
 
