@@ -15,6 +15,7 @@ from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
@@ -26,14 +27,59 @@ CRDS = ROOT / "crds"
 T = TypeVar("T")
 
 
+KUBECTL_APPLY_TIMEOUT = 120.0  # seconds for `kubectl apply` of the CRDs (a few round trips)
+CRD_ESTABLISHED_TIMEOUT = 60  # seconds `kubectl wait` gives the CRDs to become Established
+CRD_KIND = "CustomResourceDefinition"
+
+
+def crd_files(directory: Path = CRDS) -> list[Path]:
+    """The YAML files directly in `directory` that hold a CRD; subfolders (crds/samples/) are not read."""
+    return [path for path in sorted(directory.glob("*.y*ml")) if _crd_documents(path)]
+
+
+def crd_names(directory: Path = CRDS) -> list[str]:
+    """The names of the CRDs in `directory`'s own YAML files (e.g. `assemblies.dtk.io`), in file order."""
+    return [str(doc["metadata"]["name"]) for path in crd_files(directory) for doc in _crd_documents(path)]
+
+
+def _crd_documents(path: Path) -> list[dict[str, Any]]:
+    return [doc for doc in yaml.safe_load_all(path.read_text(encoding="utf-8"))
+            if isinstance(doc, dict) and doc.get("kind") == CRD_KIND]
+
+
+def _kubectl(kubeconfig: str, *args: str, timeout: float) -> None:
+    """Runs kubectl with a deadline; a failure or a hang fails the caller with kubectl's own words."""
+    command = ["kubectl", "--kubeconfig", kubeconfig, *args]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired as error:
+        raise RuntimeError(f"{' '.join(command)} did not finish within {timeout:g} s") from error
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(command)} exited {done.returncode}:\n{done.stderr}{done.stdout}")
+
+
+def install_crds(kubeconfig: str, directory: Path = CRDS) -> list[str]:
+    """Applies the CRD files of `directory` (not its subfolders: `kubectl wait -f DIR` is recursive by
+    default, unlike `apply`, and would wait for crds/samples/ objects that never exist) and waits
+    until exactly those CRDs are Established. Returns the names it waited for."""
+    files = crd_files(directory)
+    names = crd_names(directory)
+    if not names:
+        raise RuntimeError(f"no CustomResourceDefinition in {directory}")
+    file_args = [arg for path in files for arg in ("-f", str(path))]
+    _kubectl(kubeconfig, "apply", "--request-timeout=30s", *file_args, timeout=KUBECTL_APPLY_TIMEOUT)
+    _kubectl(kubeconfig, "wait", "--for=condition=Established", f"--timeout={CRD_ESTABLISHED_TIMEOUT}s",
+             *(f"customresourcedefinition.apiextensions.k8s.io/{name}" for name in names),
+             timeout=CRD_ESTABLISHED_TIMEOUT + 30)
+    return names
+
+
 @contextmanager
 def api_server(workdir: Path) -> Iterator[Path]:
     """Yields a kubeconfig path whose API server has our CRDs installed."""
     real = os.environ.get("DTK_TEST_KUBECONFIG")
     if real:
-        subprocess.run(["kubectl", "--kubeconfig", real, "apply", "-f", str(CRDS)], check=True, capture_output=True)
-        subprocess.run(["kubectl", "--kubeconfig", real, "wait", "--for=condition=Established", "--timeout=60s",
-                        "-f", str(CRDS)], check=True, capture_output=True)
+        install_crds(real)
         yield Path(real)
         return
     from dtk_sandbox.kubeapi import ServedApi, write_kubeconfig
