@@ -11,9 +11,10 @@ from collections.abc import Callable
 from typing import Any
 
 from dtk_sandbox.kubeapi import crds, objects
+from dtk_sandbox.kubeapi.admission.options import WriteOptions
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.specs import ResourceSpec, StorageKey
-from dtk_sandbox.kubeapi.store import NAMESPACES, Store
+from dtk_sandbox.kubeapi.store import NAMESPACES, Admit, Store
 
 CRDS: StorageKey = ('apiextensions.k8s.io', 'customresourcedefinitions')
 
@@ -24,7 +25,7 @@ def install(store: Store) -> None:
     store.observers.append(_crd_observer(store))
 
 
-def admit_namespace(spec: ResourceSpec, new: Body, old: Body | None) -> Body:
+def admit_namespace(spec: ResourceSpec, new: Body, old: Body | None, options: WriteOptions) -> Body:
     if spec.storage_key != NAMESPACES:
         return new
     status = {'phase': 'Active', **(new.get('status') or {})}
@@ -32,8 +33,8 @@ def admit_namespace(spec: ResourceSpec, new: Body, old: Body | None) -> Body:
     return {**new, 'spec': ns_spec, 'status': status}
 
 
-def _crd_admission(clock: Callable[[], datetime.datetime]) -> Callable[[ResourceSpec, Body, Body | None], Body]:
-    def admit_crd(spec: ResourceSpec, new: Body, old: Body | None) -> Body:
+def _crd_admission(clock: Callable[[], datetime.datetime]) -> Admit:
+    def admit_crd(spec: ResourceSpec, new: Body, old: Body | None, options: WriteOptions) -> Body:
         if spec.storage_key != CRDS:
             return new
         crds.specs_from_crd(new)  # raises a 422 for a CRD that cannot be served

@@ -41,6 +41,7 @@ def specs_from_crd(crd: dict[str, Any]) -> list[ResourceSpec]:
             has_status='status' in (version.get('subresources') or {}),
             printer_columns=_columns(version.get('additionalPrinterColumns')),
             preferred=bool(version.get('storage', False)),
+            schema=(version.get('schema') or {}).get('openAPIV3Schema'),
         )
         for version in versions
     ]

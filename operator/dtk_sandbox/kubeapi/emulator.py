@@ -15,7 +15,7 @@ import attrs
 import kmock
 from aiohttp import web
 
-from dtk_sandbox.kubeapi import builtins, crds, errors, overrides
+from dtk_sandbox.kubeapi import admission, builtins, crds, errors, overrides
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.registry import Registry
 from dtk_sandbox.kubeapi.router import Router, error_response
@@ -42,7 +42,10 @@ def _replacing_with(body: Body) -> Callable[[Body], Body]:
 class KubeApiEmulator(kmock.KubernetesEmulator):
     clock: Callable[[], datetime.datetime] = utc_now
     history_limit: int = DEFAULT_HISTORY_LIMIT
-    namespaces: tuple[str, ...] = DEFAULT_NAMESPACES  # pre-created: kubectl cannot create them (protobuf)
+    namespaces: tuple[str, ...] = DEFAULT_NAMESPACES  # pre-created, as on a real cluster
+    # Custom resources pruned, defaulted and validated against their CRD's schema (CEL included),
+    # as kube-apiserver does. Off only to prove the operator's own defences against bad objects.
+    validation: bool = True
     store: Store = attrs.field(init=False)
     _router: Router = attrs.field(init=False)
 
@@ -50,6 +53,9 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         super().__attrs_post_init__()
         self.store = Store(registry=Registry(core_specs()), clock=self.clock, history_limit=self.history_limit)
         builtins.install(self.store)
+        if self.validation:
+            self.store.admission.append(admission.admit_schema)
+        self.store.admission.append(admission.admit_size)  # etcd's limit holds whatever else is checked
         self.store.observers.append(self._on_change)
         namespace_spec = self.spec('', 'v1', 'namespaces')
         for name in self.namespaces:

@@ -34,6 +34,8 @@ def status_body(*, code: int, reason: str, message: str, details: dict[str, Any]
         'reason': reason,
         'code': code,
     }
+    if not reason:
+        del body['reason']  # the real server omits an unknown reason (omitempty)
     if details:
         body['details'] = details
     return body
@@ -65,8 +67,10 @@ def conflict(spec: ResourceSpec, name: str) -> ApiError:
 
 
 def invalid(spec: ResourceSpec, name: str, message: str) -> ApiError:
-    return ApiError(code=422, reason='Invalid', message=f'{_qualified(spec)} "{name}" is invalid: {message}',
-                    details=_details(spec, name))
+    # apierrors.NewInvalid names the kind as Kind.group ("Namespace", "Task.dtk.io").
+    qualified_kind = f'{spec.kind}.{spec.group}' if spec.group else spec.kind
+    return ApiError(code=422, reason='Invalid', message=f'{qualified_kind} "{name}" is invalid: {message}',
+                    details={'name': name, 'group': spec.group, 'kind': spec.kind})
 
 
 def unprocessable(message: str) -> ApiError:
@@ -75,6 +79,10 @@ def unprocessable(message: str) -> ApiError:
 
 def bad_request(message: str) -> ApiError:
     return ApiError(code=400, reason='BadRequest', message=message)
+
+
+def entity_too_large(limit: int) -> ApiError:
+    return ApiError(code=413, reason='RequestEntityTooLarge', message=f'Request entity too large: limit is {limit}')
 
 
 def forbidden(message: str) -> ApiError:

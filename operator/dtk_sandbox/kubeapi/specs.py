@@ -5,6 +5,8 @@ One :class:`ResourceSpec` per served group/version/plural. Several versions of o
 storage (``storage_key``), as on a real server where the versions are views of one object.
 """
 import dataclasses
+from collections.abc import Mapping
+from typing import Any
 
 StorageKey = tuple[str, str]  # (group, plural): one store per resource, whatever the version
 
@@ -42,6 +44,9 @@ class ResourceSpec:
     builtin: bool = False  # built-in kinds take strategic-merge patches; custom ones take them as merge patches
     printer_columns: tuple[PrinterColumn, ...] = (AGE_COLUMN,)
     preferred: bool = True  # the group's preferred (storage) version
+    # A CRD version's ``schema.openAPIV3Schema`` (None for built-ins and schema-less versions).
+    # Read-only: shared with the stored CRD object; not part of the spec's identity.
+    schema: Mapping[str, Any] | None = dataclasses.field(default=None, compare=False, hash=False)
 
     @property
     def api_version(self) -> str:

@@ -11,6 +11,7 @@ import uuid
 from collections.abc import Callable
 
 from dtk_sandbox.kubeapi import errors, objects
+from dtk_sandbox.kubeapi.admission.options import WriteOptions
 from dtk_sandbox.kubeapi.changes import Change, ChangeLog
 from dtk_sandbox.kubeapi.indexes import Indexes, ObjRef
 from dtk_sandbox.kubeapi.objects import Body
@@ -18,7 +19,7 @@ from dtk_sandbox.kubeapi.registry import Registry
 from dtk_sandbox.kubeapi.removal import DeleteOptions, Removal
 from dtk_sandbox.kubeapi.specs import ResourceSpec, StorageKey
 
-Admit = Callable[[ResourceSpec, Body, Body | None], Body]  # (spec, new, old) -> new; raises to refuse
+Admit = Callable[[ResourceSpec, Body, Body | None, WriteOptions], Body]  # (spec, new, old, options) -> new; raises
 Observe = Callable[[ResourceSpec, Body | None, Body | None], None]  # (spec, old, new) after each change
 Mutation = Callable[[Body], Body]  # the current object -> the desired one (a PUT body, a patch applied)
 
@@ -63,7 +64,8 @@ class Store:
     def refs_in_namespace(self, namespace: str) -> list[ObjRef]:
         return [(key, ns, name) for key, stored in self._objects.items() for ns, name in stored if ns == namespace]
 
-    def create(self, spec: ResourceSpec, namespace: str | None, body: Body, *, dry_run: bool = False) -> Body:
+    def create(self, spec: ResourceSpec, namespace: str | None, body: Body, *, dry_run: bool = False,
+               options: WriteOptions | None = None) -> Body:
         metadata = objects.meta(body)
         name = metadata.get('name') or self._generate_name(spec, namespace, metadata.get('generateName') or '')
         if not name:
@@ -77,13 +79,13 @@ class Store:
             raise errors.already_exists(spec, name)
         obj = objects.for_create(body, spec=spec, name=name, namespace=namespace if spec.namespaced else None,
                                  uid=str(uuid.uuid4()), rv=self.next_rv(), now=self.clock())
-        obj = self._admit(spec, obj, None)
+        obj = self._admit(spec, obj, None, options)
         if not dry_run:
             self.put(spec, obj, old=None)
         return obj
 
     def update(self, spec: ResourceSpec, namespace: str | None, name: str, mutation: Mutation, *,
-               subresource: str | None = None, dry_run: bool = False) -> Body:
+               subresource: str | None = None, dry_run: bool = False, options: WriteOptions | None = None) -> Body:
         old = self.get(spec, namespace, name)
         candidate = mutation(old)
         if not isinstance(candidate, dict):
@@ -94,7 +96,7 @@ class Store:
         expected_rv = objects.meta(candidate).get('resourceVersion')
         if expected_rv and expected_rv != objects.meta(old).get('resourceVersion'):
             raise errors.conflict(spec, name)  # optimistic concurrency: the writer saw an older version
-        new = self._admit(spec, objects.for_update(old, candidate, spec=spec, subresource=subresource), old)
+        new = self._admit(spec, objects.for_update(old, candidate, spec=spec, subresource=subresource), old, options)
         self._forbid_new_finalizers_when_terminating(spec, old, new)
         if objects.unchanged(old, new):
             return old  # no write, no new resourceVersion, no event: as the real server
@@ -153,9 +155,10 @@ class Store:
                 return name
         return name
 
-    def _admit(self, spec: ResourceSpec, new: Body, old: Body | None) -> Body:
+    def _admit(self, spec: ResourceSpec, new: Body, old: Body | None, options: WriteOptions | None) -> Body:
+        options = options if options is not None else WriteOptions()
         for admit in self.admission:
-            new = admit(spec, new, old)
+            new = admit(spec, new, old, options)
         return new
 
     def _require_namespace(self, namespace: str) -> None:
