@@ -25,11 +25,26 @@ from dtk_sandbox.kubeapi.store import Store
 logger = logging.getLogger(__name__)
 
 DEFAULT_NAMESPACES = ('default', 'kube-system')
+# kube-apiserver's --max-request-bytes default (3 MiB): a bigger body is refused before decoding.
+MAX_REQUEST_BYTES = 3 * 1024 * 1024
 DEFAULT_HISTORY_LIMIT = 10_000  # watch events kept for resuming watches; older resourceVersions get 410
 
 
 def utc_now() -> datetime.datetime:
     return datetime.datetime.now(tz=datetime.UTC)
+
+
+async def _read_body(request: web.BaseRequest) -> bytes:
+    # Not request.read(): aiohttp's own limit (1 MiB) is lower than the real server's and answers
+    # with a plain-text 413 that clients cannot decode.
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.content.iter_any():
+        size += len(chunk)
+        if size > MAX_REQUEST_BYTES:
+            raise errors.entity_too_large(MAX_REQUEST_BYTES)
+        chunks.append(chunk)
+    return b''.join(chunks)
 
 
 def _replacing_with(body: Body) -> Callable[[Body], Body]:
@@ -64,7 +79,10 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         self._mirror_resources()
 
     async def __call__(self, raw_request: web.BaseRequest) -> web.StreamResponse:
-        body = await raw_request.read()
+        try:
+            body = await _read_body(raw_request)
+        except errors.ApiError as error:
+            return error_response(error)
         try:
             response = await overrides.respond(self, raw_request, body)
             if response is None:

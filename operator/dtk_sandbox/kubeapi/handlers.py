@@ -5,11 +5,13 @@ import base64
 import dataclasses
 import datetime
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from aiohttp import web
 
 from dtk_sandbox.kubeapi import errors, jsonpatch, objects, patches, selectors, views, watching
+from dtk_sandbox.kubeapi.admission import FieldValidation, WriteOptions
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.removal import DeleteOptions
 from dtk_sandbox.kubeapi.specs import ResourceSpec
@@ -66,28 +68,30 @@ class Handlers:
             return await watching.serve(call.request, store=self._store, spec=call.spec,
                                         namespace=call.path.namespace, selector=self._selector(call),
                                         render=call.render)
+        options = WriteOptions(field_validation=FieldValidation.parse(call.request.query.get('fieldValidation', '')))
         if name is not None:
-            return _json(self._object_verb(call, name))
+            return _json(self._object_verb(call, name, options), warnings=options.warnings)
         if method == 'GET':
             return _json(self._list(call, self._selector(call)))
         if method == 'POST':
-            created = self._store.create(call.spec, call.path.namespace, self._object_body(call), dry_run=call.dry_run)
-            return _json(call.render(created), status=201)
+            created = self._store.create(call.spec, call.path.namespace, self._object_body(call), dry_run=call.dry_run,
+                                         options=options)
+            return _json(call.render(created), status=201, warnings=options.warnings)
         if method == 'DELETE':
             return _json(self._delete_collection(call, self._selector(call)))
         raise errors.method_not_allowed()
 
-    def _object_verb(self, call: Call, name: str) -> Body:
+    def _object_verb(self, call: Call, name: str, options: WriteOptions) -> Body:
         spec, namespace, method = call.spec, call.path.namespace, call.request.method
         if method == 'GET':
             return call.render(self._store.get(spec, namespace, name))
         if method in ('PUT', 'PATCH'):
             mutation = self._replacement(call) if method == 'PUT' else self._patch(call)
-            return call.render(self._store.update(spec, namespace, name, mutation,
-                                                  subresource=call.path.subresource, dry_run=call.dry_run))
+            return call.render(self._store.update(spec, namespace, name, mutation, subresource=call.path.subresource,
+                                                  dry_run=call.dry_run, options=options))
         if method == 'DELETE' and call.path.subresource is None:
-            options = self._delete_options(call)
-            return call.render(self._store.delete(spec, namespace, name, options, dry_run=call.dry_run))
+            return call.render(self._store.delete(spec, namespace, name, self._delete_options(call),
+                                                  dry_run=call.dry_run))
         raise errors.method_not_allowed()
 
     def _list(self, call: Call, selector: selectors.Selector) -> Body:
@@ -174,5 +178,9 @@ def _sort_key(obj: Body) -> tuple[str, str]:
     return (metadata.get('namespace') or '', metadata.get('name') or '')
 
 
-def _json(body: Body, *, status: int = 200) -> web.Response:
-    return web.Response(text=json.dumps(body, separators=(',', ':')), status=status, content_type='application/json')
+def _json(body: Body, *, status: int = 200, warnings: Sequence[str] = ()) -> web.Response:
+    response = web.Response(text=json.dumps(body, separators=(',', ':')), status=status,
+                            content_type='application/json')
+    for warning in warnings:  # RFC 7234 warn-code 299 ("miscellaneous persistent"), as kube-apiserver sends
+        response.headers.add('Warning', f'299 - {json.dumps(warning)}')
+    return response

@@ -25,16 +25,34 @@ _MERGED_PRIMITIVE_LISTS = {'finalizers'}
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386: dicts merge recursively, null deletes a key, anything else replaces."""
+    """
+    RFC 7386 as kube-apiserver applies it (evanphx/json-patch MergePatch): dicts merge
+    recursively, null deletes a key, anything else replaces; and a value that replaces is stored
+    without the nulls of its objects, even inside lists (so ``[{"a": null}]`` stores ``[{}]``).
+    """
     if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
+        # A dict replaced by a non-dict is the one case the library does not prune.
+        return copy.deepcopy(patch) if isinstance(target, dict) else without_nulls(patch)
+    if not isinstance(target, dict):
+        return without_nulls(patch)
+    result = dict(target)
     for key, value in patch.items():
         if value is None:
             result.pop(key, None)
+        elif result.get(key) is None:
+            result[key] = without_nulls(value)
         else:
-            result[key] = merge_patch(result.get(key), value)
+            result[key] = merge_patch(result[key], value)
     return result
+
+
+def without_nulls(value: Any) -> Any:
+    """A copy without null object members at any depth; null list items stay (pruneNulls)."""
+    if isinstance(value, dict):
+        return {key: without_nulls(item) for key, item in value.items() if item is not None}
+    if isinstance(value, list):
+        return [None if item is None else without_nulls(item) for item in value]
+    return value
 
 
 def strategic_merge_patch(target: Any, patch: Any) -> Any:

@@ -44,7 +44,7 @@ def _check(value: Any, schema: Schema, path: str) -> Iterator[FieldError]:
 
 def _check_type(value: Any, schema: Schema, path: str) -> Iterator[FieldError]:
     expected = schema.get('type')
-    if not expected or schema.get('x-kubernetes-int-or-string') and isinstance(value, int | str):
+    if not expected or (schema.get('x-kubernetes-int-or-string') and isinstance(value, int | str)):
         return
     actual = type_name(value)
     if actual != expected and not (expected == 'number' and actual == 'integer'):
