@@ -26,7 +26,9 @@ from dtk_api.timefmt import format_time, parse_time
 class RawResult(TypedDict):
     run: str
     type: str
-    returnCode: int | None
+    # Left out when there is none (killed, timed out): status is written by merge patch, where a
+    # null would delete the key rather than store a null.
+    returnCode: NotRequired[int]
     stdout: str
     stderr: str
     truncated: NotRequired[bool]
@@ -131,13 +133,9 @@ def step_from_raw(raw: RawStep) -> Step:
 
 
 def _result_to_raw(result: CommandResult) -> RawResult:
-    raw = RawResult(
-        run=result.run,
-        type=result.type,
-        returnCode=result.return_code,
-        stdout=result.stdout,
-        stderr=result.stderr,
-    )
+    raw = RawResult(run=result.run, type=result.type, stdout=result.stdout, stderr=result.stderr)
+    if result.return_code is not None:
+        raw["returnCode"] = result.return_code
     if result.truncated:
         raw["truncated"] = True
     return raw
