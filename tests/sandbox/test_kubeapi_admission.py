@@ -165,7 +165,8 @@ def test_transition_rules_apply_on_update_only_and_follow_map_list_keys(custom: 
     create(custom, gadget(count=5, parts=[{'name': 'a', 'size': 3}]))  # oldSelf rules are not run on create
     status = refusal(lambda: patch(custom, 'g1', {'spec': {'count': 6}}))
     assert causes(status) == {('spec', 'Invalid value: "object": count can only go down')}
-    status = refusal(lambda: patch(custom, 'g1', {'spec': {'parts': [{'name': 'b', 'size': 1}, {'name': 'a', 'size': 2}]}}))
+    reordered = [{'name': 'b', 'size': 1}, {'name': 'a', 'size': 2}]
+    status = refusal(lambda: patch(custom, 'g1', {'spec': {'parts': reordered}}))
     assert causes(status) == {('spec.parts[1]', 'Invalid value: "object": parts only grow')}  # correlated by name
     assert patch(custom, 'g1', {'spec': {'count': 4}})['spec']['count'] == 4
 
