@@ -29,6 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     sandbox.add_argument("--demo", type=Path, help="apply FILE, stream its Task, exit with its outcome")
     sandbox.add_argument("--dir", type=Path, default=Path(".dtk-sandbox"), help="where the kubeconfig and nodes live")
     sandbox.add_argument("--port", type=int, default=0, help="API emulator port (default: a free one)")
+    sandbox.add_argument("--no-validation", action="store_true",
+                         help="store custom resources without schema checks (only to test the operator's own "
+                              "defences against bad objects; a real API server always validates)")
     sandbox.add_argument("-v", "--verbose", action="store_true")
     return parser
 
@@ -62,7 +65,7 @@ def main(argv: list[str] | None = None) -> int:
         return _run(args)
     from dtk_sandbox.sandbox import run_sandbox
 
-    return run_sandbox(demo=args.demo, directory=args.dir, port=args.port)
+    return run_sandbox(demo=args.demo, directory=args.dir, port=args.port, validation=not args.no_validation)
 
 
 if __name__ == "__main__":

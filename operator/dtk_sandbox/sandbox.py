@@ -15,7 +15,7 @@ from pathlib import Path
 
 from dtk_operator.engine.services import Options
 from dtk_sandbox.demo import run_demo
-from dtk_sandbox.kubeapi import ServedApi, write_kubeconfig
+from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
 from dtk_sandbox.operator_thread import OperatorThread
 
 CRDS = Path(__file__).resolve().parents[2] / "crds"
@@ -36,11 +36,11 @@ def ec2_emulator() -> Iterator[str]:
 
 
 @contextmanager
-def sandbox(directory: Path, *, port: int = 0) -> Iterator[Path]:
+def sandbox(directory: Path, *, port: int = 0, validation: bool = True) -> Iterator[Path]:
     """Everything started; yields the kubeconfig path. Stops everything on exit."""
     directory.mkdir(parents=True, exist_ok=True)
     shutil.rmtree(directory / "nodes", ignore_errors=True)  # the last sandbox's machines died with its API
-    api = ServedApi(port=port)
+    api = ServedApi(KubeApiEmulator(validation=validation), port=port)
     api.start()
     try:
         api.install_crds(CRDS)
@@ -71,11 +71,11 @@ def _log_to(path: Path) -> None:
     root.setLevel(logging.INFO)
 
 
-def run_sandbox(*, demo: Path | None, directory: Path, port: int = 0) -> int:
+def run_sandbox(*, demo: Path | None, directory: Path, port: int = 0, validation: bool = True) -> int:
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
     _log_to(directory / "operator.log")  # the terminal is for the Task, the log file for the operator
-    with sandbox(directory, port=port) as kubeconfig:
+    with sandbox(directory, port=port, validation=validation) as kubeconfig:
         print(f"export KUBECONFIG={kubeconfig}", flush=True)
         print(f"# operator log: {directory / 'operator.log'}", file=sys.stderr, flush=True)
         if demo is not None:

@@ -25,13 +25,16 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument('--namespace', default='default', help='the kubeconfig context namespace (created)')
     parser.add_argument('--crds', action='append', default=[], metavar='DIR',
                         help='install the CRDs of the YAML files in DIR (repeatable)')
+    parser.add_argument('--no-validation', action='store_true',
+                        help='store custom resources without schema checks (tests of bad-object defences only)')
     parser.add_argument('--verbose', '-v', action='store_true', help='log every request and failure')
     return parser.parse_args(argv)
 
 
 async def run(args: argparse.Namespace) -> None:
     # The context's namespace must exist: objects cannot be created in a missing one.
-    emulator = KubeApiEmulator(namespaces=tuple(dict.fromkeys([*DEFAULT_NAMESPACES, args.namespace])))
+    emulator = KubeApiEmulator(namespaces=tuple(dict.fromkeys([*DEFAULT_NAMESPACES, args.namespace])),
+                               validation=not args.no_validation)
     for directory in args.crds:
         names = emulator.install_crds(directory)
         print(f'Installed {len(names)} CRD(s) from {directory}: {", ".join(names) or "-"}', flush=True)
