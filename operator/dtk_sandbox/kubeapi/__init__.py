@@ -13,12 +13,17 @@ with the realism that a real kopf operator, the kubernetes client, pykube and ku
 - watches that resume from a resourceVersion with no gap (410 when too old), honour
   ``timeoutSeconds`` and selectors, and stream as JSON lines (kubectl ``get -w`` works);
 - CRDs that register their resources for discovery, CRUD and watches; ``Table`` output with the
-  CRDs' printer columns for ``kubectl get``; an OpenAPI v3 skeleton so that ``kubectl apply``
-  works with its default validation.
+  CRDs' printer columns for ``kubectl get``;
+- custom resources admitted as kube-apiserver 1.28 admits them (:mod:`.admission`): pruning with
+  ``fieldValidation`` (Ignore, Warn with ``Warning`` headers, Strict), defaulting, the structural
+  schema, list-map keys, metadata names and labels, CEL rules with transition rules, the 422's
+  wording; the 3 MiB request and 1.5 MiB object limits. ``KubeApiEmulator(validation=False)``
+  turns schema admission off (for tests of a client's own defences);
+- OpenAPI v3 documents with the CRDs' schemas (``kubectl explain``, kubectl's field validation)
+  and protobuf Namespace creation (``kubectl create namespace``).
 
-Not emulated: schema validation and defaulting (the CRDs' schemas are ignored), RBAC, protobuf
-(so ``kubectl create namespace`` fails: use ``apply -f``), server-side apply, the aggregated
-discovery format (kubectl falls back), admission webhooks.
+Not emulated: RBAC, server-side apply, the aggregated discovery format (kubectl falls back),
+admission webhooks, validation ratcheting, CEL cost budgets at runtime.
 
 Typical use::
 

@@ -2,7 +2,7 @@
 CustomResourceDefinitions: what an ``apiextensions.k8s.io/v1`` CRD declares, and loading them from files.
 
 Only the parts that change how the API behaves are read (names, scope, versions, status
-subresource, printer columns); schemas are not enforced (no OpenAPI validation here).
+subresource, printer columns, the schema that :mod:`.admission` enforces).
 """
 import pathlib
 from typing import Any
