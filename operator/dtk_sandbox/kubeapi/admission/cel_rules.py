@@ -15,6 +15,7 @@ from typing import Any
 import cel
 
 from dtk_sandbox.kubeapi.admission.fielderrors import ErrorType, FieldError
+from dtk_sandbox.kubeapi.admission.subtrees import holds
 
 Schema = Mapping[str, Any]
 NOT_CORRELATED = object()  # no old value: transition rules are skipped
@@ -33,6 +34,8 @@ def validate(value: Any, schema: Schema, path: str, old: Any = NOT_CORRELATED) -
 
 
 def _walk(value: Any, schema: Schema, path: str, old: Any) -> Iterator[FieldError]:
+    if not holds(schema, 'x-kubernetes-validations'):
+        return
     for rule in schema.get('x-kubernetes-validations') or ():
         yield from _evaluate(rule, value, old, schema, path)
     if isinstance(value, dict):

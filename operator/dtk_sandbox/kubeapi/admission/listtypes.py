@@ -7,6 +7,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from dtk_sandbox.kubeapi.admission.fielderrors import ErrorType, FieldError
+from dtk_sandbox.kubeapi.admission.subtrees import holds
 
 Schema = Mapping[str, Any]
 
@@ -16,6 +17,8 @@ def validate(value: Any, schema: Schema, path: str) -> list[FieldError]:
 
 
 def _walk(value: Any, schema: Schema, path: str) -> Iterator[FieldError]:
+    if not holds(schema, 'x-kubernetes-list-type'):
+        return
     if isinstance(value, list):
         list_type = schema.get('x-kubernetes-list-type')
         if list_type == 'map':

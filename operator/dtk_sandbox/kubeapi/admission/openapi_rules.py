@@ -18,37 +18,41 @@ Schema = Mapping[str, Any]
 _DATE_TIME = re.compile(r'^\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})$')
 _FORMATS = {'date-time': _DATE_TIME}  # the only string format our CRDs use; others are not checked
 _PATTERNS: dict[str, re.Pattern[str]] = {}
+_STRING_KEYWORDS = frozenset({'maxLength', 'minLength', 'pattern', 'format'})
+_NUMBER_KEYWORDS = frozenset({'minimum', 'maximum'})
 
 
 def validate(value: Any, schema: Schema, path: str) -> list[FieldError]:
-    return list(_check(value, schema, path))
+    found: list[FieldError] = []
+    _check(value, schema, path, found)
+    return found
 
 
-def _check(value: Any, schema: Schema, path: str) -> Iterator[FieldError]:
+def _check(value: Any, schema: Schema, path: str, found: list[FieldError]) -> None:
+    # Appends to one list rather than yielding: this runs once per value of every write
+    # (thousands for a big Task status), and generator frames cost more than the checks.
+    kind = type(value)
     if value is None and schema.get('nullable'):
         return
-    yield from _check_type(value, schema, path)
+    expected = schema.get('type')
+    if expected is not None and not (schema.get('x-kubernetes-int-or-string') and kind in (int, str)):
+        actual = type_name(value)
+        if actual != expected and not (expected == 'number' and actual == 'integer'):
+            found.append(FieldError(ErrorType.TYPE_INVALID, path, actual,
+                                    f'{path} in body must be of type {expected}: "{actual}"'))
     if 'enum' in schema and value not in schema['enum']:
         # field.NotSupported quotes every allowed value; non-strings are first written as JSON.
         supported = ', '.join(go_quote(item if isinstance(item, str) else json.dumps(item)) for item in schema['enum'])
-        yield FieldError(ErrorType.NOT_SUPPORTED, path, value, f'supported values: {supported}')
-    if isinstance(value, str):
-        yield from _check_string(value, schema, path)
-    elif isinstance(value, int | float) and not isinstance(value, bool):
-        yield from _check_number(value, schema, path)
-    elif isinstance(value, list):
-        yield from _check_array(value, schema, path)
-    elif isinstance(value, dict):
-        yield from _check_object(value, schema, path)
-
-
-def _check_type(value: Any, schema: Schema, path: str) -> Iterator[FieldError]:
-    expected = schema.get('type')
-    if not expected or (schema.get('x-kubernetes-int-or-string') and isinstance(value, int | str)):
-        return
-    actual = type_name(value)
-    if actual != expected and not (expected == 'number' and actual == 'integer'):
-        yield FieldError(ErrorType.TYPE_INVALID, path, actual, f'{path} in body must be of type {expected}: "{actual}"')
+        found.append(FieldError(ErrorType.NOT_SUPPORTED, path, value, f'supported values: {supported}'))
+    if kind is dict:
+        _check_object(value, schema, path, found)
+    elif kind is str:
+        if not _STRING_KEYWORDS.isdisjoint(schema):
+            found.extend(_check_string(value, schema, path))
+    elif kind is list:
+        _check_array(value, schema, path, found)
+    elif (kind is int or kind is float) and not _NUMBER_KEYWORDS.isdisjoint(schema):
+        found.extend(_check_number(value, schema, path))
 
 
 def _check_string(value: str, schema: Schema, path: str) -> Iterator[FieldError]:
@@ -87,34 +91,33 @@ def _check_number(value: float, schema: Schema, path: str) -> Iterator[FieldErro
             yield FieldError(ErrorType.INVALID, path, value, f'{path} in body should be {relation} {maximum}')
 
 
-def _check_array(value: list[Any], schema: Schema, path: str) -> Iterator[FieldError]:
+def _check_array(value: list[Any], schema: Schema, path: str, found: list[FieldError]) -> None:
     if 'maxItems' in schema and len(value) > schema['maxItems']:
-        yield FieldError(ErrorType.TOO_MANY, path, len(value), f'must have at most {schema["maxItems"]} items')
+        found.append(FieldError(ErrorType.TOO_MANY, path, len(value), f'must have at most {schema["maxItems"]} items'))
     if 'minItems' in schema and len(value) < schema['minItems']:
-        yield FieldError(ErrorType.INVALID, path, len(value),
-                         f'{path} in body should have at least {schema["minItems"]} items')
+        found.append(FieldError(ErrorType.INVALID, path, len(value),
+                                f'{path} in body should have at least {schema["minItems"]} items'))
     items = schema.get('items')
     if isinstance(items, Mapping):
         for index, item in enumerate(value):
-            yield from _check(item, items, f'{path}[{index}]')
+            _check(item, items, f'{path}[{index}]', found)
 
 
-def _check_object(value: dict[str, Any], schema: Schema, path: str) -> Iterator[FieldError]:
+def _check_object(value: dict[str, Any], schema: Schema, path: str, found: list[FieldError]) -> None:
     if 'maxProperties' in schema and len(value) > schema['maxProperties']:
-        yield FieldError(ErrorType.TOO_MANY, path, len(value), f'must have at most {schema["maxProperties"]} items')
+        found.append(FieldError(ErrorType.TOO_MANY, path, len(value),
+                                f'must have at most {schema["maxProperties"]} items'))
     if 'minProperties' in schema and len(value) < schema['minProperties']:
-        yield FieldError(ErrorType.INVALID, path, len(value),
-                         f'{path} in body should have at least {schema["minProperties"]} properties')
+        found.append(FieldError(ErrorType.INVALID, path, len(value),
+                                f'{path} in body should have at least {schema["minProperties"]} properties'))
+    prefix = f'{path}.' if path else ''
     for name in schema.get('required') or ():
         if name not in value:
-            yield FieldError(ErrorType.REQUIRED, _child(path, name))
+            found.append(FieldError(ErrorType.REQUIRED, prefix + name))
     properties = schema.get('properties') or {}
     additional = schema.get('additionalProperties')
+    fallback = additional if isinstance(additional, Mapping) else None
     for key, item in value.items():
-        child = properties.get(key, additional if isinstance(additional, Mapping) else None)
+        child = properties.get(key, fallback)
         if child is not None:
-            yield from _check(item, child, _child(path, key))
-
-
-def _child(path: str, name: str) -> str:
-    return f'{path}.{name}' if path else name
+            _check(item, child, prefix + key, found)

@@ -8,6 +8,8 @@ import copy
 from collections.abc import Mapping
 from typing import Any
 
+from dtk_sandbox.kubeapi.admission.subtrees import holds
+
 Schema = Mapping[str, Any]
 
 # ObjectMeta's fields: metadata is pruned to these whatever the CRD says (the real server decodes
@@ -62,6 +64,9 @@ def _prune_mapping(value: dict[str, Any], schema: Schema, path: str, unknown: li
     for key, item in value.items():
         if properties is not None and key in properties:
             child: Schema = properties[key]
+            if item is None and not child.get('nullable') and 'default' not in child:
+                changed = True  # a non-nullable field's null is dropped (defaulting's null pruning)
+                continue
         elif isinstance(additional, Mapping):
             child = additional
         elif preserve or additional is True:
@@ -78,9 +83,12 @@ def _prune_mapping(value: dict[str, Any], schema: Schema, path: str, unknown: li
 
 def apply_defaults(value: Any, schema: Schema) -> Any:
     """
-    Declared defaults filled in where a field is absent, and nulls of non-nullable fields
-    replaced by their default or removed (structuraldefaulting in apiextensions-apiserver).
+    Declared defaults filled in where a field is absent or a non-nullable null (structuraldefaulting
+    in apiextensions-apiserver; its other half, dropping nulls that have no default, is done while
+    pruning, which visits every value anyway).
     """
+    if not holds(schema, 'default'):
+        return value
     if isinstance(value, list) and 'items' in schema:
         items = [apply_defaults(item, schema['items']) for item in value]
         return value if all(new is old for new, old in zip(items, value, strict=True)) else items
