@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
+
+from kubernetes.client.exceptions import ApiException
 
 from dtk_api import resources as r
 from support.cluster import Kube
@@ -57,12 +60,13 @@ def test_a_step_past_its_timeout_is_killed_and_fails_saying_so(kube: Kube, opera
     row = steps_of(done)["3.1"]
     assert done["status"]["state"] == "failed"
     assert "Timeout (1 sec) for this action has been exceeded" in row["errors"][0]["message"]
-    assert row["results"][0]["returnCode"] is None
+    assert row["results"][0].get("returnCode") is None  # no exit status: the key is left out
     assert "finished" not in str(row["results"][0]["stdout"])
 
 
 def test_a_task_past_its_own_timeout_fails(kube: Kube, operator: OperatorProcess) -> None:
     kube.create(r.ASSEMBLY_PLURAL, assembly("slowflow", components=[component("c", "true")], nodes={"n": ["c"]},
+                                            stages=[{"name": "c", "components": ["c"]}],
                                             workflows=[{"name": "wait", "stages": [
                                                 {"name": "long", "actions": ["c.hang"]}]}]))
     asm = kube.get(r.ASSEMBLY_PLURAL, "slowflow")
@@ -82,14 +86,15 @@ def test_a_task_past_its_own_timeout_fails(kube: Kube, operator: OperatorProcess
 def test_bad_task_input_fails_before_anything_runs(kube: Kube, operator: OperatorProcess) -> None:
     flow = {"name": "load", "params": ["name"], "stages": [{"name": "load {{name}}", "actions": ["c[{{name}}].go"]}]}
     asm = assembly("params", components=[component("c", "true", actions={"go": ["echo {{name}} {{nope}}"]})],
-                   nodes={"n": ["c[x]"]}, workflows=[flow])
+                   nodes={"n": ["c[x]"]}, stages=[{"name": "c", "components": ["c"]}], workflows=[flow])
     kube.create(r.ASSEMBLY_PLURAL, asm)
     kube.create(r.INSTANCE_PLURAL, instance("p", "params", staged=True))
     bad_value = task("p-bad", "p", "load", params={"name": "x; rm -rf /"})
     try:
         kube.create(r.TASK_PLURAL, bad_value)
-    except Exception as refused:  # a real API server refuses it by the CRD's pattern
-        assert "params" in str(refused)
+    except ApiException as refused:  # the API server refuses it by the CRD's pattern
+        assert refused.status == 422
+        assert [c["field"] for c in json.loads(refused.body)["details"]["causes"]] == ["spec.params.name"]
     else:
         done = kube.finished_task("p-bad")
         assert done["status"]["state"] == "failed"

@@ -28,10 +28,12 @@ def component(name: str, *steps: str | dict[str, Any], actions: dict[str, list[s
 
 
 def assembly(name: str, *, components: list[dict[str, Any]], nodes: dict[str, list[str]],
-             groups: dict[str, tuple[int, list[str]]] | None = None,
-             stages: list[dict[str, Any]] | None = None, workflows: list[dict[str, Any]] | None = None
-             ) -> dict[str, Any]:
-    flows = [{"name": "create", "stages": stages or []}] + (workflows or [])
+             stages: list[dict[str, Any]], groups: dict[str, tuple[int, list[str]]] | None = None,
+             workflows: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """`stages` are the `create` workflow's: at least one (the CRD says minItems: 1)."""
+    if not stages:
+        raise ValueError("a workflow needs at least one stage: an API server refuses `stages: []`")
+    flows = [{"name": "create", "stages": stages}] + (workflows or [])
     return {
         "apiVersion": r.API_VERSION, "kind": r.ASSEMBLY_KIND, "metadata": {"name": name},
         "spec": {
