@@ -322,8 +322,6 @@ def status(case_id: str, kind: str, status_body: Body, changes: dict[str, Any], 
 A, SI, T = r.ASSEMBLY_KIND, r.INSTANCE_KIND, r.TASK_KIND
 NG0 = "spec.nodeGroups[0]"
 STAGES = "spec.workflows[0].stages"
-NO_VALUE_PATTERN = "crds/serviceinstance.yaml declares no pattern on spec.attributes values (SPEC 2)"
-NO_VALUE_BOUND = "crds/task.yaml declares no maxLength 256 on spec.params values (SPEC 2, 11)"
 NO_CARDINALITY_MAX = "the CRDs declare no maximum 5000 on a node group's cardinality (SPEC 11)"
 STAGES_MAX = "crds/assembly.yaml caps a workflow at 128 stages; SPEC 11 promises 200"
 MANY_STAGES = [{"name": f"s{n}", "components": ["bigtop_base"]} for n in range(201)]
@@ -445,13 +443,15 @@ CASES = [
     create("si-group-override-5001", SI, {f"{NG0}.cardinality": 5001}, maximum(f"{NG0}.cardinality", 5001, 5000),
            xfail=NO_CARDINALITY_MAX),
     create("si-attribute-shell-injection", SI, {"spec.attributes": {"master/hadoop::namenode.port": PWNED}},
-           pattern("spec.attributes.master/hadoop::namenode.port", PWNED, VALUE_PATTERN), xfail=NO_VALUE_PATTERN),
+           pattern("spec.attributes.master/hadoop::namenode.port", PWNED, VALUE_PATTERN)),
+    create("si-attribute-257-chars", SI, {"spec.attributes": {"master/hadoop::namenode.port": "1" * 257}},
+           too_long("spec.attributes.master/hadoop::namenode.port", 256), NOT_CHECKED),
     # -- Task creates --------------------------------------------------------------------------
     create("task-valid-defaults-filled", T, {}, stored={"spec.cancel": False, "spec.timeoutSeconds": 1200}),
     create("task-param-shell-injection", T, {"spec.params.name": PWNED},
            pattern("spec.params.name", PWNED, VALUE_PATTERN)),
-    create("task-param-257-chars", T, {"spec.params.name": "a" * 257}, too_long("spec.params.name", 256), NOT_CHECKED,
-           xfail=NO_VALUE_BOUND),
+    create("task-param-256-chars", T, {"spec.params.name": "a" * 256}, stored={"spec.params.name": "a" * 256}),
+    create("task-param-257-chars", T, {"spec.params.name": "a" * 257}, too_long("spec.params.name", 256), NOT_CHECKED),
     create("task-timeout-string", T, {"spec.timeoutSeconds": "1200"},
            type_invalid("spec.timeoutSeconds", "integer", "string"), NOT_CHECKED),
     create("task-timeout-zero", T, {"spec.timeoutSeconds": 0}, minimum("spec.timeoutSeconds", 0, 1)),
