@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from dtk_sandbox.kubeapi import errors, jsonpatch, objects, patches, selectors, views, watching
+from dtk_sandbox.kubeapi import errors, jsonpatch, objects, patches, protobuf, selectors, views, watching
 from dtk_sandbox.kubeapi.admission import FieldValidation, WriteOptions
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.removal import DeleteOptions
@@ -42,6 +42,8 @@ class Call:
         return self.request.headers.get('Content-Type', '').partition(';')[0].strip().lower()
 
     def json(self) -> Any:
+        if self.content_type == protobuf.CONTENT_TYPE:  # `kubectl create namespace`: see protobuf's docstring
+            return protobuf.decode(self.spec, self.body)
         if self.content_type not in _JSON_TYPES:
             raise errors.unsupported_media_type(self.content_type)
         try:
