@@ -162,8 +162,9 @@ def test_cluster_scoped_objects_have_no_namespace(core):
 
 
 def test_bodies_in_unsupported_formats_are_415(api):
-    request = urllib.request.Request(f'{api.url}/api/v1/namespaces', data=b'k8s\x00...', method='POST',
-                                     headers={'Content-Type': 'application/vnd.kubernetes.protobuf'})
+    # Namespaces take protobuf (kubectl create namespace); other kinds do not.
+    request = urllib.request.Request(f'{api.url}/api/v1/namespaces/default/configmaps', data=b'k8s\x00...',
+                                     method='POST', headers={'Content-Type': 'application/vnd.kubernetes.protobuf'})
     with pytest.raises(urllib.error.HTTPError) as excinfo:
         urllib.request.urlopen(request, timeout=5)
     assert excinfo.value.code == 415

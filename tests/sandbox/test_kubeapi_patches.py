@@ -1,6 +1,8 @@
 """
-The patch formats, through the official kubernetes client: JSON patch, merge patch, strategic merge.
+The patch formats, through the official kubernetes client: JSON patch, merge patch, strategic merge
+(built-in kinds only).
 """
+import json
 import urllib.error
 import urllib.request
 
@@ -34,11 +36,17 @@ def test_merge_patch_follows_rfc_7386(custom):
     assert patched['spec']['nested'] == 'scalar'
 
 
-def test_strategic_merge_is_a_merge_patch_for_custom_resources(custom):
+def test_strategic_merge_is_refused_for_custom_resources_as_a_real_server_does(custom):
     create(custom, widget('w1', items=[{'name': 'a'}]))
-    custom.patch_namespaced_custom_object(GROUP, VERSION, 'default', PLURAL, 'w1', {'spec': {'items': [{'name': 'b'}]}},
-                                          _content_type='application/strategic-merge-patch+json')
-    assert get(custom, 'w1')['spec']['items'] == [{'name': 'b'}]
+    with pytest.raises(kubernetes.client.ApiException) as excinfo:
+        custom.patch_namespaced_custom_object(GROUP, VERSION, 'default', PLURAL, 'w1',
+                                              {'spec': {'items': [{'name': 'b'}]}},
+                                              _content_type='application/strategic-merge-patch+json')
+    assert excinfo.value.status == 415
+    assert json.loads(excinfo.value.body)['message'] == (
+        'the body of the request was in an unknown format - accepted media types include: '
+        'application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml')
+    assert get(custom, 'w1')['spec']['items'] == [{'name': 'a'}]
 
 
 def test_strategic_merge_merges_lists_by_key_for_built_in_kinds(core):

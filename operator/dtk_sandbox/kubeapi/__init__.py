@@ -6,7 +6,8 @@ with the realism that a real kopf operator, the kubernetes client, pykube and ku
 
 - objects: uid, resourceVersion (one global counter), generation (bumped by changes outside
   metadata and status), creationTimestamp; 201 on create; generateName; 404/409/422 Status bodies;
-  optimistic concurrency; PUT; JSON patch, merge patch, strategic merge (approximated);
+  optimistic concurrency; PUT; JSON patch, merge patch, strategic merge (approximated, built-in
+  kinds only: custom resources refuse it with 415, as on a real server);
   ``/status`` separation; finalizers and deletionTimestamp; ownerReference garbage collection;
   namespaces that must exist and that empty themselves when deleted;
 - lists with kinds and resourceVersions, label and field selectors, ``limit``/``continue``;

@@ -106,5 +106,12 @@ def unsupported_media_type(content_type: str) -> ApiError:
                             f'(got {content_type!r})')
 
 
+def unsupported_patch_type(accepted: tuple[str, ...]) -> ApiError:
+    # negotiation.NewUnsupportedMediaTypeError, as the PATCH handler words it.
+    return ApiError(code=415, reason='UnsupportedMediaType',
+                    message=f'the body of the request was in an unknown format - accepted media types include: '
+                            f'{", ".join(accepted)}')
+
+
 def path_not_found(path: str) -> ApiError:
     return ApiError(code=404, reason='NotFound', message=f'the server could not find the requested resource ({path})')

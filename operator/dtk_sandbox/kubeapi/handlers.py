@@ -136,11 +136,13 @@ class Handlers:
         content_type, body = call.content_type, call.json()
         if content_type == patches.JSON_PATCH:
             return lambda old: jsonpatch.apply(old, body)
-        if content_type == patches.MERGE_PATCH or (content_type == patches.STRATEGIC_PATCH and not call.spec.builtin):
+        if content_type == patches.MERGE_PATCH:
             return lambda old: patches.merge_patch(old, body)
-        if content_type == patches.STRATEGIC_PATCH:
+        if content_type == patches.STRATEGIC_PATCH and call.spec.builtin:
             return lambda old: patches.strategic_merge_patch(old, body)
-        raise errors.unsupported_media_type(content_type)
+        # A CRD declares no patch strategies: the real server refuses strategic merge for custom resources.
+        accepted = patches.BUILTIN_PATCH_TYPES if call.spec.builtin else patches.CUSTOM_PATCH_TYPES
+        raise errors.unsupported_patch_type(accepted)
 
     def _delete_options(self, call: Call) -> DeleteOptions:
         body = call.json() if call.body else None

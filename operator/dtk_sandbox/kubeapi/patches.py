@@ -12,6 +12,9 @@ from typing import Any
 JSON_PATCH = 'application/json-patch+json'
 MERGE_PATCH = 'application/merge-patch+json'
 STRATEGIC_PATCH = 'application/strategic-merge-patch+json'
+APPLY_PATCH = 'application/apply-patch+yaml'  # server-side apply: named in refusals, not served
+CUSTOM_PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, APPLY_PATCH)
+BUILTIN_PATCH_TYPES = (JSON_PATCH, MERGE_PATCH, STRATEGIC_PATCH, APPLY_PATCH)
 
 # Lists that strategic merge merges item by item instead of replacing; the merge key of each.
 # These are the fields of the built-in kinds the emulator serves (ObjectMeta) plus the common

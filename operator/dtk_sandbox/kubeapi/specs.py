@@ -41,7 +41,7 @@ class ResourceSpec:
     short_names: tuple[str, ...] = ()
     categories: tuple[str, ...] = ()
     has_status: bool = False  # a separate /status subresource: main writes keep status, /status writes only it
-    builtin: bool = False  # built-in kinds take strategic-merge patches; custom ones take them as merge patches
+    builtin: bool = False  # built-in kinds take strategic-merge patches; custom ones refuse them (415)
     printer_columns: tuple[PrinterColumn, ...] = (AGE_COLUMN,)
     preferred: bool = True  # the group's preferred (storage) version
     # A CRD version's ``schema.openAPIV3Schema`` (None for built-ins and schema-less versions).
