@@ -137,10 +137,11 @@ def test_every_schema_violation_is_one_cause_and_cel_is_skipped_after_a_blocking
         ('spec.labels.a', 'Invalid value: "integer": spec.labels.a in body must be of type string: "integer"'),
         ('spec.parts', 'Too many: 4: must have at most 3 items'),
         ('spec.parts[0].name', 'Too long: may not be longer than 8'),
-        ('spec.parts[1].name', 'Required value'),  # by `required`, and again as the list-map key
+        ('spec.parts[1].name', 'Required value'),
         ('<nil>', 'Invalid value: "null": some validation rules were not checked because the object was invalid; '
                   'correct the existing errors to complete validation'),
     }
+    assert len(status['details']['causes']) == len(causes(status))  # each reported once
     reasons = {cause['field']: cause['reason'] for cause in status['details']['causes']}
     assert reasons['spec.color'] == 'FieldValueNotSupported' and reasons['spec.labels.a'] == 'FieldValueTypeInvalid'
     assert status['message'].startswith('Gadget.example.io "g1" is invalid: [')

@@ -45,11 +45,8 @@ def _unique_by_keys(items: list[Any], keys: list[str], path: str) -> Iterator[Fi
             yield FieldError(ErrorType.INVALID, f'{path}[{index}]', item,
                              'must be an object for an array of list-type map')
             continue
-        missing = [key for key in keys if key not in item]
-        for key in missing:
-            yield FieldError(ErrorType.REQUIRED, f'{path}[{index}].{key}')
-        if missing:
-            continue
+        if any(key not in item for key in keys):
+            continue  # a missing key is the schema's `required` to report (a CRD must require or default keys)
         identity = {key: item[key] for key in keys}
         fingerprint = json.dumps(identity, sort_keys=True)
         if fingerprint in seen:
