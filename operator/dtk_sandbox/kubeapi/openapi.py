@@ -23,6 +23,7 @@ state of its resources (CRDs change at runtime) and then served from a cache.
 import functools
 from typing import Any
 
+from dtk_sandbox.kubeapi import patches
 from dtk_sandbox.kubeapi.registry import Registry
 from dtk_sandbox.kubeapi.specs import ResourceSpec
 
@@ -31,8 +32,6 @@ _META = 'io.k8s.apimachinery.pkg.apis.meta.v1.'
 _CONVENTIONS = 'https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md'
 _FIELD_VALIDATION = {'name': 'fieldValidation', 'in': 'query', 'schema': {'type': 'string', 'uniqueItems': True}}
 _RESPONSES = {'200': {'description': 'OK'}, '201': {'description': 'Created'}}
-# What kube-apiserver's PATCH of a custom resource consumes: no strategic merge (CRDs declare no patch strategies).
-_CUSTOM_PATCH_TYPES = ('application/json-patch+json', 'application/merge-patch+json', 'application/apply-patch+yaml')
 _CUSTOM_BODY_TYPES = ('application/json', 'application/yaml')
 
 _TYPE_META: Body = {
@@ -172,6 +171,6 @@ def _operation(spec: ResourceSpec, verb: str, subresource: str = '') -> Body:
     if not spec.builtin:  # see the module docstring: built-in kinds declare no body, on purpose
         ref = {'$ref': f'#/components/schemas/{_META}Patch' if verb == 'patch' else
                        f'#/components/schemas/{schema_name(spec)}'}
-        types = _CUSTOM_PATCH_TYPES if verb == 'patch' else _CUSTOM_BODY_TYPES
+        types = patches.CUSTOM_PATCH_TYPES if verb == 'patch' else _CUSTOM_BODY_TYPES
         operation['requestBody'] = {'content': {media: {'schema': ref} for media in types}, 'required': True}
     return operation
