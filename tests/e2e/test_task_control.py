@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 from typing import Any
 
@@ -46,19 +47,21 @@ def test_cancel_in_the_middle_of_a_stage(kube: Kube, operator: OperatorProcess) 
 
 
 def test_tasks_of_one_instance_queue_and_run_in_creation_order(kube: Kube, operator: OperatorProcess) -> None:
-    kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=6))  # long enough for both to queue behind it
+    kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=6))  # long enough for the others to queue behind it
     kube.create(r.INSTANCE_PLURAL, instance("q", "slow"))
     first = kube.first_task("q")
     kube.task_when(first, lambda t: t.get("status", {}).get("state") == "executing")
-    for n in (1, 2):
-        kube.create(r.TASK_PLURAL, task(f"q-extra-{n}", "q", "noop"))
+    extras = [f"q-extra-{n}" for n in range(1, 5)]
+    for name in extras:  # within one second: creationTimestamp cannot order them, the arrival order must
+        kube.create(r.TASK_PLURAL, task(name, "q", "noop"))
     waiting = kube.task_when("q-extra-1", lambda t: bool(t.get("status", {}).get("message")), what="a pending task")
     assert waiting["status"]["state"] == "pending"
     assert waiting["status"]["message"] == f"waiting for task {first} to finish"
-    ends = [kube.finished_task(n, timeout=30)["status"] for n in (first, "q-extra-1", "q-extra-2")]
-    assert [s["state"] for s in ends] == ["succeeded"] * 3
-    # never two at once: each starts after the one before it ended
-    assert ends[0]["endedAt"] <= ends[1]["startedAt"] and ends[1]["endedAt"] <= ends[2]["startedAt"]
+    ends = [kube.finished_task(n, timeout=30)["status"] for n in (first, *extras)]
+    assert [s["state"] for s in ends] == ["succeeded"] * 5
+    # never two at once: each starts after the one before it ended, in the order they were created
+    for before, after in itertools.pairwise(ends):
+        assert before["endedAt"] <= after["startedAt"], (before, after)
 
 
 def test_a_staged_instance_runs_nothing_until_deployed(kube: Kube, operator: OperatorProcess) -> None:

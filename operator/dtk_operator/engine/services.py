@@ -37,6 +37,9 @@ class Services:
     _wakeups: dict[InstanceKey, asyncio.Event] = field(default_factory=dict)
     _locks: dict[InstanceKey, asyncio.Lock] = field(default_factory=dict)
     _reconciling: dict[InstanceKey, asyncio.Lock] = field(default_factory=dict)
+    # Task uid -> its resourceVersion when this process first saw it. A watch delivers creations in
+    # the order the API server made them, which creationTimestamp (whole seconds) cannot tell apart.
+    _arrivals: dict[str, int] = field(default_factory=dict)
 
     def wakeup(self, key: InstanceKey) -> asyncio.Event:
         """Set when a Task of the instance ends, so the next queued one starts without polling."""
@@ -45,6 +48,16 @@ class Services:
     def lock(self, key: InstanceKey) -> asyncio.Lock:
         """Serialises status writes of one instance within this process."""
         return self._locks.setdefault(key, asyncio.Lock())
+
+    def note_arrival(self, uid: str, resource_version: str) -> None:
+        if resource_version.isdigit():
+            self._arrivals.setdefault(uid, int(resource_version))
+
+    def forget_arrival(self, uid: str) -> None:
+        self._arrivals.pop(uid, None)
+
+    def arrival(self, uid: str) -> int | None:
+        return self._arrivals.get(uid)
 
     def reconciling(self, key: InstanceKey) -> asyncio.Lock:
         """One reconcile of an instance at a time: its own handler and its Assembly's handler may

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from functools import partial
 from typing import Any
 
 from dtk_api import resources as r
@@ -90,13 +91,31 @@ async def create_task(kube: KubeClient, instance: Mapping[str, Any], *, number: 
 
 
 async def adopt(services: Services, task: Mapping[str, Any], instance: Mapping[str, Any]) -> None:
-    """Labels, owns and numbers a hand-made Task (after every Task the instance already has)."""
+    """Labels, owns and numbers a hand-made Task (after every Task the instance already has).
+    Every unnumbered Task of the instance is numbered at once, in the order they arrived: their
+    daemons start in no particular order, and the first to get here must not jump the queue."""
     meta = instance["metadata"]
     async with services.lock((meta["namespace"], meta["name"])):
         if not adoption_patch(task, instance, sequence=1):
             return
-        known = [sequence_of(t) for t in await tasks_of(services.kube, meta["namespace"], meta["name"])]
+        tasks: list[Mapping[str, Any]] = list(await tasks_of(services.kube, meta["namespace"], meta["name"]))
+        if all(t["metadata"]["uid"] != task["metadata"]["uid"] for t in tasks):
+            tasks.append(task)  # not labelled for the instance yet, so not listed
+        known = [sequence_of(t) for t in tasks]
         highest = max([n for n in known if n != UNNUMBERED] + [int((instance.get("status") or {}).get("taskCounter")
                                                                     or 0)])
-        patch = adoption_patch(task, instance, sequence=highest + 1)
-        await services.kube.patch(r.TASK_PLURAL, meta["namespace"], task["metadata"]["name"], patch)
+        unnumbered = sorted((t for t in tasks if sequence_of(t) == UNNUMBERED), key=partial(_arrival_key, services))
+        for number, waiting in enumerate(unnumbered, start=highest + 1):
+            patch = adoption_patch(waiting, instance, sequence=number)
+            await services.kube.patch(r.TASK_PLURAL, meta["namespace"], waiting["metadata"]["name"], patch)
+        if sequence_of(task) != UNNUMBERED and (patch := adoption_patch(task, instance)):
+            await services.kube.patch(r.TASK_PLURAL, meta["namespace"], task["metadata"]["name"], patch)
+
+
+def _arrival_key(services: Services, task: Mapping[str, Any]) -> tuple[str, int, str]:
+    meta = task["metadata"]
+    seen = services.arrival(str(meta["uid"]))
+    version = str(meta.get("resourceVersion", ""))
+    if seen is None:  # not seen by a watch yet: its current version is the best guess of its place
+        seen = int(version) if version.isdigit() else 0
+    return str(meta.get("creationTimestamp", "")), seen, str(meta.get("name", ""))

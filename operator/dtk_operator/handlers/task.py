@@ -15,6 +15,17 @@ def _unfinished(status: kopf.Status, **_: Any) -> bool:
     return status.get("state") not in TERMINAL_TASK_STATES
 
 
+@kopf.on.event(r.GROUP, r.VERSION, r.TASK_PLURAL)
+def task_seen(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    """Remembers the order in which Tasks arrive, so that hand-made Tasks created within one second
+    are numbered (and so queued) in the order they were created."""
+    meta = body.get("metadata") or {}
+    if type == "DELETED":
+        memo.services.forget_arrival(str(meta.get("uid", "")))
+    else:
+        memo.services.note_arrival(str(meta.get("uid", "")), str(meta.get("resourceVersion", "")))
+
+
 # A run notices a stop request within 0.1 s; cancellation_backoff (seconds) lets it park its status
 # and update its instance before kopf cancels it, cancellation_timeout bounds the forced exit.
 # backoff: seconds before a daemon that crashed is restarted (it resumes from the status).
