@@ -15,8 +15,12 @@ def _unfinished(status: kopf.Status, **_: Any) -> bool:
     return status.get("state") not in TERMINAL_TASK_STATES
 
 
-@kopf.on.event(r.GROUP, r.VERSION, r.TASK_PLURAL)
-def task_seen(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+def _arrival_or_removal(type: str | None, **_: Any) -> bool:
+    return type in (None, "ADDED", "DELETED")  # None: listed when the operator starts
+
+
+@kopf.on.event(r.GROUP, r.VERSION, r.TASK_PLURAL, when=_arrival_or_removal)
+async def task_seen(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     """Remembers the order in which Tasks arrive, so that hand-made Tasks created within one second
     are numbered (and so queued) in the order they were created."""
     meta = body.get("metadata") or {}
