@@ -30,7 +30,7 @@ import pytest
 import yaml
 
 from dtk_api import conditions, resources, task_status, task_wire
-from dtk_sandbox.kubeapi.admission import FieldValidation, WriteOptions, admit_schema, openapi_rules
+from dtk_sandbox.kubeapi.admission import FieldValidation, SchemaAdmission, WriteOptions, openapi_rules
 from dtk_sandbox.kubeapi.crds import specs_from_crd
 from dtk_sandbox.kubeapi.errors import ApiError
 
@@ -127,7 +127,7 @@ def validate(obj: dict[str, Any], old: dict[str, Any] | None = None) -> list[str
     """The causes a kube-apiserver would give for refusing `obj` (an update of `old`); [] if it
     accepts. Unknown fields count (Strict field validation): the server would prune them."""
     try:
-        admit_schema(SPECS[obj["kind"]], obj, old, WriteOptions(field_validation=FieldValidation.STRICT))
+        SchemaAdmission().admit(SPECS[obj["kind"]], obj, old, WriteOptions(field_validation=FieldValidation.STRICT))
     except ApiError as refusal:
         causes = refusal.details.get("causes")
         return [f"{cause['field']}: {cause['message']}" for cause in causes] if causes else [refusal.message]

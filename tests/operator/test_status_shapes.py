@@ -21,7 +21,7 @@ from dtk_api import transitions as t
 from dtk_api.task_status import CommandResult, Failure, Step, TaskStatus
 from dtk_api.task_wire import from_status, to_status
 from dtk_operator.engine.run_state import RunState
-from dtk_sandbox.kubeapi.admission import FieldValidation, WriteOptions, admit_schema
+from dtk_sandbox.kubeapi.admission import FieldValidation, SchemaAdmission, WriteOptions
 from dtk_sandbox.kubeapi.crds import specs_from_crd
 from dtk_sandbox.kubeapi.errors import ApiError
 from dtk_sandbox.kubeapi.patches import merge_patch
@@ -176,7 +176,7 @@ def admitted(status: dict[str, Any]) -> dict[str, Any]:
     candidate = merge_patch(TASK, {'status': status})
     options = WriteOptions(field_validation=FieldValidation.STRICT)  # an undeclared field would be lost: refuse
     try:
-        return admit_schema(TASK_SPEC, candidate, TASK, options)
+        return SchemaAdmission().admit(TASK_SPEC, candidate, TASK, options)
     except ApiError as refusal:
         pytest.fail(f'the API server would refuse this status: {refusal.message}')
 

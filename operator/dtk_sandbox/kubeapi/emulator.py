@@ -69,7 +69,9 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         self.store = Store(registry=Registry(core_specs()), clock=self.clock, history_limit=self.history_limit)
         builtins.install(self.store)
         if self.validation:
-            self.store.admission.append(admission.admit_schema)
+            schemas = admission.SchemaAdmission()
+            self.store.admission.append(schemas.admit)
+            self.store.observers.append(schemas.remember)
         self.store.admission.append(admission.admit_size)  # etcd's limit holds whatever else is checked
         self.store.observers.append(self._on_change)
         namespace_spec = self.spec('', 'v1', 'namespaces')

@@ -9,9 +9,11 @@ create, update, patch and ``/status`` write, in its order.
    ``x-kubernetes-validations`` CEL rules (skipped after a blocking error, as the real server);
 4. the stored object's size is checked against etcd's request limit.
 
-The store calls :func:`admit_schema` once per write, between applying the request and storing.
+The store calls :meth:`SchemaAdmission.admit` once per write, between applying the request and storing.
 """
 import json
+from collections.abc import Mapping
+from typing import Any
 
 from dtk_sandbox.kubeapi import errors
 from dtk_sandbox.kubeapi.admission import cel_rules, listtypes, metadata, openapi_rules, structural
@@ -20,34 +22,68 @@ from dtk_sandbox.kubeapi.admission.options import FieldValidation, WriteOptions
 from dtk_sandbox.kubeapi.objects import Body, meta
 from dtk_sandbox.kubeapi.specs import ResourceSpec
 
-__all__ = ['FieldValidation', 'WriteOptions', 'admit_schema', 'admit_size']
+__all__ = ['FieldValidation', 'SchemaAdmission', 'WriteOptions', 'admit_size']
 
 # etcd's default --max-request-bytes (1.5 MiB): a bigger object cannot be stored.
+Schema = Mapping[str, Any]
 MAX_OBJECT_BYTES = 1_572_864
 _UNCHECKED_RULES = FieldError(ErrorType.INVALID, '<nil>', None,
                               'some validation rules were not checked because the object was invalid; '
                               'correct the existing errors to complete validation')
 
 
-def admit_schema(spec: ResourceSpec, new: Body, old: Body | None, options: WriteOptions) -> Body:
-    """The object as the real server would store it; raises the real server's refusal."""
-    schema = spec.schema
-    if schema is None or spec.builtin:
+class SchemaAdmission:
+    """
+    One emulator's schema admission. It remembers which schema admitted each stored version, so
+    that the parts of a write equal to the stored version are neither pruned nor validated again
+    (a status write changes a few rows of thousands) — but only while the CRD's schema is the one
+    that admitted them: after a schema change everything is checked again, as the real server does.
+    """
+
+    def __init__(self) -> None:
+        self._admitted_under: dict[tuple[object, ...], tuple[str, Schema]] = {}  # object -> (its rv, the schema)
+
+    def admit(self, spec: ResourceSpec, new: Body, old: Body | None, options: WriteOptions) -> Body:
+        """The object as the real server would store it; raises the real server's refusal."""
+        schema = spec.schema
+        if schema is None or spec.builtin:
+            return new
+        trusted = self._trusted(spec, old)
+        new, unknown = structural.prune_object(new, schema, trusted)
+        _report_unknown(spec, unknown, options)
+        new = structural.apply_defaults(new, schema)
+        content = _without_metadata(new)
+        found = [*metadata.validate(meta(new)), *openapi_rules.validate(content, schema, '', trusted),
+                 *listtypes.validate(content, schema, '')]
+        if any(error.type in BLOCKING for error in found):
+            found.append(_UNCHECKED_RULES)
+        else:
+            previous = _without_metadata(old) if old is not None else cel_rules.NOT_CORRELATED
+            found += cel_rules.validate(content, schema, '', previous)
+        if found:
+            raise invalid(spec, meta(new).get('name', ''), found)
         return new
-    new, unknown = structural.prune_object(new, schema)
-    _report_unknown(spec, unknown, options)
-    new = structural.apply_defaults(new, schema)
-    content = _without_metadata(new)
-    found = [*metadata.validate(meta(new)), *openapi_rules.validate(content, schema, ''),
-             *listtypes.validate(content, schema, '')]
-    if any(error.type in BLOCKING for error in found):
-        found.append(_UNCHECKED_RULES)
-    else:
-        previous = _without_metadata(old) if old is not None else cel_rules.NOT_CORRELATED
-        found += cel_rules.validate(content, schema, '', previous)
-    if found:
-        raise invalid(spec, meta(new).get('name', ''), found)
-    return new
+
+    def remember(self, spec: ResourceSpec, old: Body | None, new: Body | None) -> None:
+        """A store observer: called once a version is stored (new) or the object removed (None)."""
+        if spec.schema is None or spec.builtin:
+            return
+        key = _key(spec, new if new is not None else old or {})
+        if new is None:
+            self._admitted_under.pop(key, None)
+        else:
+            self._admitted_under[key] = (meta(new).get('resourceVersion', ''), spec.schema)
+
+    def _trusted(self, spec: ResourceSpec, old: Body | None) -> Any:
+        if old is None:
+            return structural.UNKNOWN
+        version, schema = self._admitted_under.get(_key(spec, old), ('', None))
+        same_version = version and version == meta(old).get('resourceVersion')
+        return _without_metadata(old) if same_version and schema is spec.schema else structural.UNKNOWN
+
+
+def _key(spec: ResourceSpec, obj: Body) -> tuple[object, ...]:
+    return (spec.storage_key, meta(obj).get('namespace') or '', meta(obj).get('name') or '')
 
 
 def admit_size(spec: ResourceSpec, new: Body, old: Body | None, options: WriteOptions) -> Body:

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Mapping
 from typing import Any
 
 from dtk_sandbox.kubeapi.admission.fielderrors import ErrorType, FieldError, go_quote, type_name
+from dtk_sandbox.kubeapi.admission.structural import UNKNOWN, same
 
 Schema = Mapping[str, Any]
 
@@ -22,13 +23,14 @@ _STRING_KEYWORDS = frozenset({'maxLength', 'minLength', 'pattern', 'format'})
 _NUMBER_KEYWORDS = frozenset({'minimum', 'maximum'})
 
 
-def validate(value: Any, schema: Schema, path: str) -> list[FieldError]:
+def validate(value: Any, schema: Schema, path: str, old: Any = UNKNOWN) -> list[FieldError]:
+    """`old`: the stored version, admitted under this same schema: parts equal to it are valid."""
     found: list[FieldError] = []
-    _check(value, schema, path, found)
+    _check(value, schema, path, found, old)
     return found
 
 
-def _check(value: Any, schema: Schema, path: str, found: list[FieldError]) -> None:
+def _check(value: Any, schema: Schema, path: str, found: list[FieldError], old: Any = UNKNOWN) -> None:
     # Appends to one list rather than yielding: this runs once per value of every write
     # (thousands for a big Task status), and generator frames cost more than the checks.
     kind = type(value)
@@ -45,12 +47,14 @@ def _check(value: Any, schema: Schema, path: str, found: list[FieldError]) -> No
         supported = ', '.join(go_quote(item if isinstance(item, str) else json.dumps(item)) for item in schema['enum'])
         found.append(FieldError(ErrorType.NOT_SUPPORTED, path, value, f'supported values: {supported}'))
     if kind is dict:
-        _check_object(value, schema, path, found)
+        if not same(value, old):
+            _check_object(value, schema, path, found, old)
     elif kind is str:
         if not _STRING_KEYWORDS.isdisjoint(schema):
             found.extend(_check_string(value, schema, path))
     elif kind is list:
-        _check_array(value, schema, path, found)
+        if not same(value, old):
+            _check_array(value, schema, path, found, old)
     elif (kind is int or kind is float) and not _NUMBER_KEYWORDS.isdisjoint(schema):
         found.extend(_check_number(value, schema, path))
 
@@ -91,7 +95,7 @@ def _check_number(value: float, schema: Schema, path: str) -> Iterator[FieldErro
             yield FieldError(ErrorType.INVALID, path, value, f'{path} in body should be {relation} {maximum}')
 
 
-def _check_array(value: list[Any], schema: Schema, path: str, found: list[FieldError]) -> None:
+def _check_array(value: list[Any], schema: Schema, path: str, found: list[FieldError], old: Any) -> None:
     if 'maxItems' in schema and len(value) > schema['maxItems']:
         found.append(FieldError(ErrorType.TOO_MANY, path, len(value), f'must have at most {schema["maxItems"]} items'))
     if 'minItems' in schema and len(value) < schema['minItems']:
@@ -99,11 +103,12 @@ def _check_array(value: list[Any], schema: Schema, path: str, found: list[FieldE
                                 f'{path} in body should have at least {schema["minItems"]} items'))
     items = schema.get('items')
     if isinstance(items, Mapping):
+        previous = old if isinstance(old, list) else []
         for index, item in enumerate(value):
-            _check(item, items, f'{path}[{index}]', found)
+            _check(item, items, f'{path}[{index}]', found, previous[index] if index < len(previous) else UNKNOWN)
 
 
-def _check_object(value: dict[str, Any], schema: Schema, path: str, found: list[FieldError]) -> None:
+def _check_object(value: dict[str, Any], schema: Schema, path: str, found: list[FieldError], old: Any) -> None:
     if 'maxProperties' in schema and len(value) > schema['maxProperties']:
         found.append(FieldError(ErrorType.TOO_MANY, path, len(value),
                                 f'must have at most {schema["maxProperties"]} items'))
@@ -117,7 +122,8 @@ def _check_object(value: dict[str, Any], schema: Schema, path: str, found: list[
     properties = schema.get('properties') or {}
     additional = schema.get('additionalProperties')
     fallback = additional if isinstance(additional, Mapping) else None
+    previous = old if isinstance(old, dict) else {}
     for key, item in value.items():
         child = properties.get(key, fallback)
         if child is not None:
-            _check(item, child, prefix + key, found)
+            _check(item, child, prefix + key, found, previous.get(key, UNKNOWN))

@@ -20,10 +20,14 @@ OBJECT_META_FIELDS = frozenset({
     'ownerReferences', 'finalizers', 'managedFields',
 })
 _ROOT_KEPT = ('apiVersion', 'kind', 'metadata')
+UNKNOWN = object()  # no stored version to compare with
 
 
-def prune_object(obj: dict[str, Any], schema: Schema) -> tuple[dict[str, Any], list[str]]:
-    """The object without fields its schema does not declare, and the paths of those fields."""
+def prune_object(obj: dict[str, Any], schema: Schema, old: Any = UNKNOWN) -> tuple[dict[str, Any], list[str]]:
+    """
+    The object without fields its schema does not declare, and the paths of those fields.
+    `old`: the stored version, admitted under this same schema: parts equal to it need no visit.
+    """
     unknown: list[str] = []
     metadata = obj.get('metadata')
     if isinstance(metadata, dict) and not OBJECT_META_FIELDS.issuperset(metadata):
@@ -36,7 +40,7 @@ def prune_object(obj: dict[str, Any], schema: Schema) -> tuple[dict[str, Any], l
         if key in _ROOT_KEPT:
             result[key] = value
         elif key in properties:
-            result[key] = _prune(value, properties[key], key, unknown)
+            result[key] = _prune(value, properties[key], key, unknown, _member(old, key))
             changed = changed or result[key] is not value
         elif schema.get('x-kubernetes-preserve-unknown-fields'):
             result[key] = value
@@ -46,16 +50,31 @@ def prune_object(obj: dict[str, Any], schema: Schema) -> tuple[dict[str, Any], l
     return (result if changed else obj), unknown
 
 
-def _prune(value: Any, schema: Schema, path: str, unknown: list[str]) -> Any:
+def same(value: Any, old: Any) -> bool:
+    """True if a container equals its stored counterpart (one C-level comparison, no Python walk)."""
+    return old is not UNKNOWN and (value is old or value == old)
+
+
+def _member(old: Any, key: str) -> Any:
+    return old.get(key, UNKNOWN) if isinstance(old, dict) else UNKNOWN
+
+
+def _item(old: Any, index: int) -> Any:
+    return old[index] if isinstance(old, list) and index < len(old) else UNKNOWN
+
+
+def _prune(value: Any, schema: Schema, path: str, unknown: list[str], old: Any) -> Any:
     if isinstance(value, dict):
-        return _prune_mapping(value, schema, path, unknown)
-    if isinstance(value, list) and 'items' in schema:
-        items = [_prune(item, schema['items'], f'{path}[{index}]', unknown) for index, item in enumerate(value)]
-        return value if all(new is old for new, old in zip(items, value, strict=True)) else items
+        return value if same(value, old) else _prune_mapping(value, schema, path, unknown, old)
+    if isinstance(value, list) and 'items' in schema and not same(value, old):
+        items = [_prune(item, schema['items'], f'{path}[{index}]', unknown, _item(old, index))
+                 for index, item in enumerate(value)]
+        return value if all(new is previous for new, previous in zip(items, value, strict=True)) else items
     return value
 
 
-def _prune_mapping(value: dict[str, Any], schema: Schema, path: str, unknown: list[str]) -> dict[str, Any]:
+def _prune_mapping(value: dict[str, Any], schema: Schema, path: str, unknown: list[str],
+                   old: Any) -> dict[str, Any]:
     properties = schema.get('properties')
     additional = schema.get('additionalProperties')
     preserve = bool(schema.get('x-kubernetes-preserve-unknown-fields'))
@@ -76,7 +95,7 @@ def _prune_mapping(value: dict[str, Any], schema: Schema, path: str, unknown: li
             unknown.append(f'{path}.{key}')
             changed = True
             continue
-        result[key] = _prune(item, child, f'{path}.{key}', unknown)
+        result[key] = _prune(item, child, f'{path}.{key}', unknown, _member(old, key))
         changed = changed or result[key] is not item
     return result if changed else value
 
