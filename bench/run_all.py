@@ -23,7 +23,7 @@ from benchkit.report import RULE, Result, read_json
 
 HERE = Path(__file__).resolve().parent
 BENCHMARKS = ("startup_latency.py", "stage_overhead.py", "wide_stage.py", "status_writes.py", "plugin_startup.py",
-              "ec2_provisioning.py")
+              "ec2_provisioning.py", "admission_cost.py")
 BENCHMARK_TIMEOUT_SECONDS = 150.0  # each takes 5-10 s on an idle 2-core machine; this catches a hang
 STOP_GRACE_SECONDS = 30.0  # a benchmark told to stop unwinds (operator, emulator, watch) within about 20 s
 GIT_TIMEOUT_SECONDS = 10.0
