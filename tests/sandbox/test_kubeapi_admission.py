@@ -238,3 +238,9 @@ def test_after_a_schema_change_unchanged_parts_are_validated_again(tmp_path: Any
         client.close()
     finally:
         served.stop()
+
+
+def test_a_null_list_item_is_a_type_error_named_null(custom: Any) -> None:
+    status = refusal(lambda: create(custom, gadget(parts=[None])))
+    assert ('spec.parts[0]', 'Invalid value: "null": spec.parts[0] in body must be of type object: "null"') in causes(
+        status)

@@ -24,8 +24,8 @@ from dtk_sandbox.kubeapi.specs import ResourceSpec
 
 __all__ = ['FieldValidation', 'SchemaAdmission', 'WriteOptions', 'admit_size']
 
-# etcd's default --max-request-bytes (1.5 MiB): a bigger object cannot be stored.
 Schema = Mapping[str, Any]
+# etcd's default --max-request-bytes (1.5 MiB): a bigger object cannot be stored.
 MAX_OBJECT_BYTES = 1_572_864
 _UNCHECKED_RULES = FieldError(ErrorType.INVALID, '<nil>', None,
                               'some validation rules were not checked because the object was invalid; '

@@ -87,19 +87,13 @@ def _go_element(value: Any) -> str:
     return 'interface {}(nil)' if value is None else go_value(value)
 
 
+_TYPE_NAMES = {type(None): 'null', bool: 'boolean', int: 'integer', float: 'number', str: 'string', list: 'array',
+               dict: 'object'}
+
+
 def type_name(value: Any) -> str:
     """The JSON type of a value, as the OpenAPI validator names it in type errors."""
-    if value is None:
-        return '"null"'  # ErrorBody turns a nil value into the string "null", then quotes it
-    if isinstance(value, bool):
-        return 'boolean'
-    if isinstance(value, int):
-        return 'integer'
-    if isinstance(value, float):
-        return 'number'
-    if isinstance(value, str):
-        return 'string'
-    return 'array' if isinstance(value, list) else 'object'
+    return _TYPE_NAMES.get(type(value), 'object')
 
 
 def invalid(spec: ResourceSpec, name: str, found: list[FieldError]) -> errors.ApiError:
