@@ -453,8 +453,12 @@ def test_root_is_structural(kind: str) -> None:
     assert schema["type"] == "object"
     assert set(schema["properties"]) == {"apiVersion", "kind", "metadata", "spec", "status"}
     assert schema["required"] == ["spec"]
-    # metadata may only be constrained in name and generateName; ours is not constrained at all.
-    assert schema["properties"]["metadata"] == {"type": "object"}
+    # metadata may only be constrained in name and generateName (a real server refuses the CRD
+    # otherwise); an instance's name is bounded because it becomes a label value on its Tasks.
+    metadata = schema["properties"]["metadata"]
+    assert metadata["type"] == "object" and set(metadata.get("properties", {})) <= {"name", "generateName"}
+    names = metadata.get("properties", {}).get("name", {})
+    assert set(names) <= {"type", "description", "maxLength", "pattern"}
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -1095,3 +1099,11 @@ def test_status_written_by_the_operator_validates(task: task_status.TaskStatus) 
     ]
     task_object = {**load_sample("Task"), "status": raw}
     assert validate(task_object) == []
+
+
+def test_instance_names_fit_a_label_value() -> None:
+    """The instance's name labels its Tasks: a longer one would have every Task refused."""
+    sample = load_sample("ServiceInstance")
+    long_name = {**sample, "metadata": {**sample["metadata"], "name": "s" * 64}}
+    assert validate(long_name)[0] == "metadata.name: Too long: may not be longer than 63"
+    assert validate({**sample, "metadata": {**sample["metadata"], "name": "s" * 63}}) == []

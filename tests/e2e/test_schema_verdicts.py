@@ -427,6 +427,8 @@ CASES = [
     create("si-transport-ssh", SI, {"spec.target": edited(EC2_TARGET, {"ec2.commandTransport": "ssh"})},
            unsupported("spec.target.ec2.commandTransport", "ssh", "ssm", "local"), NOT_CHECKED),
     create("si-without-assembly-ref", SI, {"spec.assemblyRef": DELETE}, required("spec.assemblyRef"), NOT_CHECKED),
+    create("si-name-63-chars", SI, {"metadata.name": "s" * 63}, stored={"metadata.name": "s" * 63}),
+    create("si-name-64-chars", SI, {"metadata.name": "s" * 64}, too_long("metadata.name", 63), NOT_CHECKED),
     create("si-assembly-ref-without-name", SI, {"spec.assemblyRef": {}}, required("spec.assemblyRef.name"),
            NOT_CHECKED),
     create("si-without-target", SI, {"spec.target": DELETE}, required("spec.target"), NOT_CHECKED),

@@ -53,8 +53,8 @@ class SchemaAdmission:
         _report_unknown(spec, unknown, options)
         new = structural.apply_defaults(new, schema)
         content = _without_metadata(new)
-        found = [*metadata.validate(meta(new)), *openapi_rules.validate(content, schema, '', trusted),
-                 *listtypes.validate(content, schema, '')]
+        found = [*metadata.validate(meta(new)), *_name_rules(new, schema),
+                 *openapi_rules.validate(content, schema, '', trusted), *listtypes.validate(content, schema, '')]
         if any(error.type in BLOCKING for error in found):
             found.append(_UNCHECKED_RULES)
         else:
@@ -100,6 +100,13 @@ def _report_unknown(spec: ResourceSpec, unknown: list[str], options: WriteOption
         raise errors.bad_request(f'{spec.kind} in version "{spec.version}" cannot be handled as a {spec.kind}: '
                                  f'strict decoding error: {", ".join(described)}')
     options.warnings.extend(described)
+
+
+def _name_rules(obj: Body, schema: Schema) -> list[FieldError]:
+    """A CRD may bound its objects' names (metadata.name is the only metadata field it may constrain)."""
+    name_schema = ((schema.get('properties') or {}).get('metadata') or {}).get('properties', {}).get('name')
+    name = meta(obj).get('name')
+    return openapi_rules.validate(name, name_schema, 'metadata.name') if name_schema and name else []
 
 
 def _without_metadata(obj: Body) -> Body:
