@@ -10,6 +10,7 @@ import pytest
 from rich.console import Console
 from seed_task import clock, seed_task, with_failure
 
+from dtk_api import task_wire
 from dtk_api.task_status import TaskStatus
 from kubectl_dtk import refresh
 from kubectl_dtk.views.live import Frame
@@ -122,3 +123,39 @@ def test_heartbeat_interval_is_configurable_for_tests_but_never_beyond_30_s(
     else:
         monkeypatch.setenv(refresh.HEARTBEAT_ENV, value)
     assert refresh.heartbeat_seconds() == seconds
+
+
+class CtrlCOnFirstFrame(io.StringIO):
+    """A terminal whose user presses Ctrl-C the moment the first frame is drawn: before rich's
+    Live has finished starting (its repaint thread not yet running), where a loaded machine
+    leaves the widest window."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pressed = False
+
+    def isatty(self) -> bool:
+        return True
+
+    def write(self, text: str) -> int:
+        written = super().write(text)
+        if not self.pressed and "first gate" in text:
+            self.pressed = True
+            raise KeyboardInterrupt
+        return written
+
+
+def test_ctrl_c_while_the_live_view_starts_still_shows_the_cursor_again() -> None:
+    from kubectl_dtk.context import Context
+    from kubectl_dtk.views.live import watch_live
+
+    terminal = CtrlCOnFirstFrame()
+    status = TaskStatus(state="executing", steps=seed_task(clock("17:18:30.000")).steps)
+    step = replace(status.steps[3], name="first gate")
+    task = {"metadata": {"name": "t"}, "status": task_wire.to_status(replace(status, steps=(
+        *status.steps[:3], step, *status.steps[4:])))}
+    with pytest.raises(KeyboardInterrupt):
+        watch_live(Context(out=terminal, color_choice="never"), task, timeout=None, summarize=False)
+    shown = terminal.getvalue()
+    assert "\x1b[?25l" in shown  # the cursor was hidden for the redraw...
+    assert shown.rindex("\x1b[?25h") > shown.rindex("\x1b[?25l")  # ...and is shown again

@@ -80,12 +80,17 @@ def watch_live(ctx: Context, task: Body, *, timeout: float | None, summarize: bo
     frame.show(from_status(task.get("status") or {}))  # the first frame is the body already fetched
     live = Live(frame, console=console, refresh_per_second=REPAINTS_PER_SECOND, transient=True,
                 redirect_stdout=False, redirect_stderr=False)
-    with live:
-        try:
-            for task in follow_task(ctx.client, name, timeout=timeout):
-                frame.show(from_status(task.get("status") or {}))
-                live.refresh()
-        except BaseException:
-            live.transient = False  # leave the last frame on screen, as DTK's top mode did
-            raise
+    # Not `with live:` — a Ctrl-C inside Live.start() (after it hid the cursor, before it returned)
+    # would skip __exit__ and leave the user's terminal without a cursor. stop() undoes whatever
+    # part of start() ran.
+    try:
+        live.start(refresh=True)
+        for task in follow_task(ctx.client, name, timeout=timeout):
+            frame.show(from_status(task.get("status") or {}))
+            live.refresh()
+    except BaseException:
+        live.transient = False  # leave the last frame on screen, as DTK's top mode did
+        raise
+    finally:
+        live.stop()
     return task
