@@ -17,6 +17,9 @@ from dtk_api.task_wire import to_status
 from dtk_operator.engine.writer import StatusWriter
 from dtk_operator.targets.base import NodeFacts
 
+MAX_REFUSAL_CHARS = 1000  # a refusal can list every bad field: the failure block stays small
+_TERMINAL_KEYS = ("state", "startedAt", "endedAt", "updatedAt", "message", "failure")
+
 
 def utcnow() -> datetime:
     return datetime.now(UTC)
@@ -46,6 +49,21 @@ class RunState:
         self._conditions = list(task_conditions(self._conditions, state=self.status.state, message=summary,
                                                 now=self.clock(), generation=self.generation))
         raw["conditions"] = self._conditions
+        raw["observedGeneration"] = self.generation
+        return raw
+
+    def refused_status(self, refusal: str) -> dict[str, Any]:
+        """What is written when the API server refuses the Task's status (SPEC 4): its outcome,
+        failed, without the tree and log that could not be stored."""
+        note = f"the API server refused the Task's status: {refusal}"
+        failure = self.status.failure
+        failure = replace(failure, message=f"{failure.message} ({note})") if failure else Failure(
+            index="", node="", message=note)
+        failure = replace(failure, message=failure.message[:MAX_REFUSAL_CHARS])
+        ended = t.end(replace(self.status, steps=(), messages=(), failure=failure), self.clock(), "failed")
+        raw: dict[str, Any] = {key: value for key, value in to_status(ended).items() if key in _TERMINAL_KEYS}
+        raw["conditions"] = list(task_conditions(self._conditions, state="failed", message=failure.message,
+                                                 now=self.clock(), generation=self.generation))
         raw["observedGeneration"] = self.generation
         return raw
 

@@ -46,7 +46,8 @@ class TaskRunner:
         status = from_status(task.get("status") or {})
         writer = StatusWriter(kube=services.kube, plural=r.TASK_PLURAL, namespace=self.namespace, name=self.name,
                               coalesce_seconds=services.options.status_coalesce_seconds,
-                              on_write=services.metrics.status_writes.labels(r.TASK_KIND).inc)
+                              on_write=services.metrics.status_writes.labels(r.TASK_KIND).inc,
+                              fallback=lambda refusal: self.run.refused_status(refusal))
         self.workflow = str(spec.get("workflow") or "")
         conditions = list((task.get("status") or {}).get("conditions") or [])
         self.run = RunState(status=status, writer=writer, generation=int(meta.get("generation") or 1),
@@ -128,6 +129,11 @@ class TaskRunner:
                 await _stop(job)
                 self.run.interrupt("cancelled", "cancelled")
                 return self._end("cancelled", "cancelled by request", instance=instance)
+            if self.run.writer.refused:  # the API server will not store this run: stop it, say why
+                await _stop(job)
+                message = f"the API server refused the Task's status: {self.run.writer.refused}"
+                self.run.interrupt("failed", message)
+                return self._end("failed", message[:1000], instance=instance)
             if self.run.clock() >= deadline:
                 await _stop(job)
                 message = f"task timed out after {timeout} s"

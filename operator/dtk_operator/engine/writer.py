@@ -7,9 +7,10 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 
-from dtk_operator.kube.client import KubeClient, NotFound
+from dtk_operator.kube.client import KubeClient, NotFound, Refused
 
 Snapshot = Callable[[], Mapping[str, object]]
+Fallback = Callable[[str], Mapping[str, object]]  # the server's refusal -> a status it will take
 logger = logging.getLogger(__name__)
 _MAX_BACKOFF_SECONDS = 5.0
 _FLUSH_ATTEMPTS = 8  # about 25 s of retries before a final write is given up (and logged)
@@ -17,8 +18,12 @@ _FLUSH_ATTEMPTS = 8  # about 25 s of retries before a final write is given up (a
 
 class StatusWriter:
     def __init__(self, *, kube: KubeClient, plural: str, namespace: str, name: str, coalesce_seconds: float,
-                 on_write: Callable[[], None] | None = None) -> None:
+                 on_write: Callable[[], None] | None = None, fallback: Fallback | None = None) -> None:
         self._on_write = on_write
+        self._fallback = fallback
+        # The API server's refusal of a status (SPEC 4: a bug, but never a Task stuck `executing`).
+        # Once set, only the fallback status is written: the full one would be refused again.
+        self.refused = ""
         self._kube, self._plural, self._namespace, self._name = kube, plural, namespace, name
         self._coalesce = coalesce_seconds
         self._dirty = asyncio.Event()
@@ -50,7 +55,7 @@ class StatusWriter:
         """True when the API holds the latest status (or the object is gone)."""
         if self._snapshot is None:
             return True
-        status = self._snapshot()
+        status = self._fallback(self.refused) if self.refused and self._fallback else self._snapshot()
         if status == self._last:
             return True
         try:
@@ -58,6 +63,14 @@ class StatusWriter:
         except NotFound:
             logger.info("%s/%s is gone; its status is no longer written", self._namespace, self._name)
             return True
+        except Refused as error:
+            if self.refused or self._fallback is None:
+                logger.error("status of %s/%s refused by the API server: %s", self._namespace, self._name, error)
+                return True  # nothing else to write; retrying the same write cannot succeed
+            logger.error("status of %s/%s refused by the API server, writing a minimal terminal status "
+                         "instead: %s", self._namespace, self._name, error)
+            self.refused = str(error)
+            return await self._write()
         except Exception as error:
             logger.warning("status write of %s/%s failed, will retry: %s", self._namespace, self._name, error)
             return False

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import json
 from collections.abc import Mapping
 from typing import Any, cast
 
@@ -28,13 +29,29 @@ class AlreadyExists(RuntimeError):
     """A create met an object of the same name: callers decide whether it is theirs."""
 
 
+class Refused(ValueError):
+    """The API server refused the write itself (422 Invalid, 413, etcd's size limit): a permanent
+    answer, the same write is refused again. The message is the server's."""
+
+
 def _translate(error: ApiException) -> Exception:
     status = cast(int, error.status)
     if status == 404:
         return NotFound(str(error.reason))
     if status == 409 and "AlreadyExists" in str(error.body):
         return AlreadyExists(str(error.reason))
+    message = _server_message(error)
+    if status in (413, 422) or (status == 500 and "request is too large" in message):
+        return Refused(message or str(error.reason))
     return cast(Exception, error)
+
+
+def _server_message(error: ApiException) -> str:
+    try:
+        body = json.loads(error.body or "{}")
+    except (TypeError, ValueError):
+        return ""
+    return str(body.get("message", "")) if isinstance(body, dict) else ""
 
 
 def api_client_from(kubeconfig: str | None) -> Any:
