@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from dtk_api.assembly import CommandSpec, StageDef
 from dtk_api.placement import Placement, unit_variables
 from dtk_api.refs import ComponentRef, parse_ref, split_action
+from dtk_api.resources import ASSEMBLY_WIDE_NODE
 from dtk_api.task_status import Step, StepKind
 from dtk_api.templating import TemplateError, is_node_variable, variables_in
 
@@ -130,15 +131,22 @@ class StageBuilder:
             assembly=self.request.assembly, place=place, member=member, ref=ref,
             instance_attributes=self.request.instance_attributes, params=self.request.params,
         )
+        if member == ASSEMBLY_WIDE_NODE:  # its NODE column, and no machine: SPEC 2
+            variables = {**variables, "node.name": ASSEMBLY_WIDE_NODE}
         for command in commands:
             for text in (command.run, command.if_, command.unless):
-                self._check_variables(text, variables)
+                self._check_variables(text, variables, assembly_wide=member == ASSEMBLY_WIDE_NODE)
         label = f"{ref}.{method}" if method else str(ref)
         return WorkUnit(component=str(ref), label=label, commands=commands, variables=variables)
 
-    def _check_variables(self, text: str, variables: Mapping[str, str]) -> None:
+    def _check_variables(self, text: str, variables: Mapping[str, str], *, assembly_wide: bool) -> None:
         for name in variables_in(text):
-            if name not in variables and not is_node_variable(name, self._machines):
+            if name in variables:
+                continue
+            if assembly_wide and name.startswith("node."):
+                raise TemplateError(f"'{{{{{name}}}}}' in '{text}': an assembly-wide component has no machine, "
+                                    f"so no {name.partition('.')[2]}")
+            if not is_node_variable(name, self._machines):
                 raise TemplateError(f"unknown variable '{name}' in '{text}'")
 
 

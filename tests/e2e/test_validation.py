@@ -72,3 +72,32 @@ def test_local_target_is_refused_without_the_flag(kube: Kube, strict_operator: O
     assert "--allow-local-target" in condition(si, "Stalled")["message"]
     assert kube.tasks_of("nope") == []
     kube.event_seen("nope", "LocalTargetDisabled", kind="Warning")
+
+
+def wide_assembly(command: str) -> dict[str, Any]:
+    stages = [{"name": "a", "components": ["a"]}, {"name": "w", "components": ["w"]}]
+    body = assembly("wide", components=[component("w", "echo first", command), component("a", "true")],
+                    nodes={"web": ["a"]}, stages=stages)
+    body["spec"]["assemblyWide"] = ["w"]
+    return body
+
+
+def test_node_name_on_an_assembly_wide_row_is_assembly_wide(kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, wide_assembly("echo on {{node.name}}"))
+    kube.create(r.INSTANCE_PLURAL, instance("wide", "wide"))
+    done = kube.finished_task(kube.first_task("wide"))
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    row = next(s for s in done["status"]["steps"] if s.get("node") == "assembly_wide")
+    assert row["results"][-1]["stdout"] == "on assembly_wide\n"
+
+
+def test_an_address_on_an_assembly_wide_row_fails_the_task_before_anything_runs(
+        kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, wide_assembly("ping -c1 {{node.privateIp}}"))
+    kube.create(r.INSTANCE_PLURAL, instance("wide", "wide"))
+    done = kube.finished_task(kube.first_task("wide"))
+    assert done["status"]["state"] == "failed"
+    message = done["status"]["failure"]["message"]
+    assert "'{{node.privateIp}}' in 'ping -c1 {{node.privateIp}}'" in message
+    assert "an assembly-wide component has no machine" in message
+    assert not any(s.get("status") in ("executing", "succeeded") for s in done["status"].get("steps", [])[1:])
