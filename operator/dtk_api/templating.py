@@ -7,6 +7,7 @@ from collections.abc import Callable, Iterable, Mapping
 
 _VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 SAFE_PARAM_VALUE = re.compile(r"^[A-Za-z0-9._:/@+=,-]*$")
+MAX_VALUE_CHARS = 256  # a param or instance attribute value (SPEC 11)
 NODE_FIELDS = ("name", "privateIp", "publicIp", "dnsName", "instanceId")
 
 
@@ -47,13 +48,21 @@ def is_node_variable(name: str, node_names: Iterable[str]) -> bool:
     return prefix == "nodes" and fld in NODE_FIELDS and node in set(node_names)
 
 
+def unsafe_values(values: Mapping[str, object]) -> list[str]:
+    """The names whose value a shell could misread, or that is too long (SPEC 2's param rule)."""
+    return [str(name) for name, value in values.items()
+            if not isinstance(value, str) or len(value) > MAX_VALUE_CHARS or not SAFE_PARAM_VALUE.match(value)]
+
+
+def param_rule(kind: str, name: str) -> str:
+    return (f"{kind} '{name}' has a value that is not allowed: only letters, digits and ._:/@+=,- may be used, "
+            f"at most {MAX_VALUE_CHARS} of them")
+
+
 def check_params(params: Mapping[str, str]) -> None:
-    """Task params are the only run-time input: refuse anything a shell could misread."""
-    for name, value in params.items():
-        if not SAFE_PARAM_VALUE.match(value):
-            raise TemplateError(
-                f"param '{name}' has a value that is not allowed: only letters, digits and ._:/@+=,- may be used"
-            )
+    """Task params and instance attributes are the run-time input: refuse anything a shell could misread."""
+    for name in unsafe_values(params):
+        raise TemplateError(param_rule("param", name))
 
 
 def env_name(attribute: str) -> str:

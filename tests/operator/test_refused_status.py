@@ -20,10 +20,10 @@ import pytest
 import yaml
 
 from dtk_api import resources as r
-from dtk_sandbox.kubeapi import ServedApi, write_kubeconfig
-from support.cluster import CRDS, Kube, new_namespace
+from support.cluster import CRDS, Kube
 from support.manifests import assembly, component, condition, instance, task
 from support.operator_process import OperatorProcess
+from support.private_api import private_api
 
 
 def older_crds(directory: Path) -> Path:
@@ -41,15 +41,8 @@ def older_crds(directory: Path) -> Path:
 
 @pytest.fixture
 def kube_with_older_crds(tmp_path: Path) -> Iterator[tuple[Kube, OperatorProcess]]:
-    with ServedApi() as api:
-        api.install_crds(older_crds(tmp_path / "crds"))
-        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", api.url)
-        namespace = new_namespace(kubeconfig)
-        operator = OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path).start()
-        try:
-            yield Kube(kubeconfig, namespace), operator
-        finally:
-            operator.stop()
+    with private_api(tmp_path, crds=older_crds(tmp_path / "crds")) as running:
+        yield running
 
 
 def test_a_refused_status_ends_the_task_failed_saying_why_and_the_next_task_runs(

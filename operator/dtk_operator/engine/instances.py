@@ -13,6 +13,7 @@ from dtk_api import conditions as c
 from dtk_api import resources as r
 from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly
 from dtk_api.instance_status import InstanceFacts, Problem, instance_conditions, last_run, phase
+from dtk_api.templating import param_rule, unsafe_values
 from dtk_operator.engine.services import InstanceKey, Services
 from dtk_operator.engine.tasks import summaries, tasks_of
 from dtk_operator.kube.client import Body
@@ -51,6 +52,10 @@ async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked
         return Checked(Problem(c.REASON_INVALID_SPEC, f"target provider '{target.get('provider')}' is not available"))
     if target.get("provider") == "ec2" and not (target.get("ec2") or {}).get("region"):
         return Checked(Problem(c.REASON_INVALID_SPEC, "the ec2 target needs target.ec2.region"))
+    attributes = spec.get("attributes") or {}
+    unsafe = unsafe_values(attributes) if isinstance(attributes, Mapping) else ["attributes"]
+    if unsafe:  # the schema says so too; this holds objects stored under an older CRD (SPEC 2)
+        return Checked(Problem(c.REASON_INVALID_SPEC, param_rule("attribute", unsafe[0])))
     ref = str((spec.get("assemblyRef") or {}).get("name", ""))
     asm_body = await services.kube.get(r.ASSEMBLY_PLURAL, namespace, ref) if ref else None
     if asm_body is None:

@@ -1,0 +1,60 @@
+"""
+The operator's own checks of what users type, proven where no schema stands in front of them: an
+API server with validation off (the sandbox's `--no-validation`), as objects stored under an
+older CRD would be. SPEC 2: the schema refuses these, and the operator refuses them again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from dtk_api import resources as r
+from support.cluster import Kube
+from support.manifests import assembly, component, condition, instance, task
+from support.operator_process import OperatorProcess
+from support.private_api import private_api
+
+PWNED = "1; touch {marker}"
+
+
+@pytest.fixture
+def unvalidated(tmp_path: Path) -> Iterator[tuple[Kube, OperatorProcess]]:
+    with private_api(tmp_path, validation=False) as running:
+        yield running
+
+
+def echo_port() -> dict[str, object]:
+    return assembly("echo", components=[component("c", "echo port={{port}}", attributes={"port": "80"})],
+                    nodes={"web": ["c"]}, stages=[{"name": "c", "components": ["c"]}],
+                    workflows=[{"name": "use", "params": ["port"], "stages": [{"name": "c", "components": ["c"]}]}])
+
+
+def test_point_9_an_unsafe_instance_attribute_stalls_the_instance_and_runs_nothing(
+        unvalidated: tuple[Kube, OperatorProcess], tmp_path: Path) -> None:
+    kube, _ = unvalidated
+    marker = tmp_path / "pwned"
+    kube.create(r.ASSEMBLY_PLURAL, echo_port())
+    kube.create(r.INSTANCE_PLURAL, instance("app", "echo", attributes={"web/c.port": PWNED.format(marker=marker)}))
+    si = kube.condition_when(r.INSTANCE_PLURAL, "app", "Stalled")
+    assert condition(si, "Stalled")["reason"] == "InvalidSpec"
+    assert condition(si, "Stalled")["message"] == (
+        "attribute 'web/c.port' has a value that is not allowed: only letters, digits and ._:/@+=,- may be used, "
+        "at most 256 of them")
+    kube.event_seen("app", "InvalidSpec", kind="Warning")
+    assert kube.tasks_of("app") == [] and not marker.exists()
+
+
+def test_point_12_a_param_longer_than_256_characters_fails_the_task_before_anything_runs(
+        unvalidated: tuple[Kube, OperatorProcess]) -> None:
+    kube, _ = unvalidated
+    kube.create(r.ASSEMBLY_PLURAL, echo_port())
+    kube.create(r.INSTANCE_PLURAL, instance("app", "echo"))
+    assert kube.finished_task(kube.first_task("app"))["status"]["state"] == "succeeded"
+    kube.create(r.TASK_PLURAL, task("app-long", "app", "use", params={"port": "8" * 257}))
+    done = kube.finished_task("app-long")
+    assert done["status"]["state"] == "failed"
+    assert "param 'port' has a value that is not allowed" in done["status"]["failure"]["message"]
+    assert not any(s.get("status") == "succeeded" for s in done["status"].get("steps", [])[1:])
