@@ -58,3 +58,24 @@ def test_point_12_a_param_longer_than_256_characters_fails_the_task_before_anyth
     assert done["status"]["state"] == "failed"
     assert "param 'port' has a value that is not allowed" in done["status"]["failure"]["message"]
     assert not any(s.get("status") == "succeeded" for s in done["status"].get("steps", [])[1:])
+
+
+def test_point_8_node_folders_stay_apart_and_inside_the_local_root(
+        unvalidated: tuple[Kube, OperatorProcess]) -> None:
+    kube, operator = unvalidated
+    kube.create(r.ASSEMBLY_PLURAL, assembly(
+        "paths", components=[component("c", "pwd > where")], nodes={"../../x": ["c"], "g_1": ["c"]},
+        groups={"g": (1, ["c"])}, stages=[{"name": "c", "components": ["c"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("app", "paths"))
+    assert kube.finished_task(kube.first_task("app"))["status"]["state"] == "succeeded"
+    folder = operator.local_root / kube.namespace / "app"
+    assert sorted(p.name for p in folder.iterdir()) == ["%2E%2E%2F%2E%2E%2Fx", "g%5F1", "g_1"]  # g:1 is g_1
+    for node in folder.iterdir():
+        assert (node / "where").read_text().strip() == str(node)  # each ran in its own folder
+    assert sorted(p.name for p in operator.local_root.iterdir()) == [kube.namespace]  # nothing beside it
+
+    keep = operator.local_root / kube.namespace / "other"
+    keep.mkdir()
+    kube.delete(r.INSTANCE_PLURAL, "app")
+    kube.wait("the instance to be gone", lambda: kube.get(r.INSTANCE_PLURAL, "app") is None)
+    assert not folder.exists() and keep.exists()

@@ -207,13 +207,15 @@ def test_request_bodies_over_3_mib_and_objects_over_etcds_limit_are_refused(cust
     assert 'reason' not in status
 
 
-def test_without_validation_anything_is_stored_as_sent(tmp_path: Any) -> None:
+def test_without_validation_anything_but_a_bad_name_is_stored_as_sent(tmp_path: Any) -> None:
     served = serve(validation=False)
     try:
         client = kubernetes.config.new_client_from_config(config_file=str(write_kubeconfig(tmp_path / 'k', served.url)))
         custom = kubernetes.client.CustomObjectsApi(client)
         data, headers = create(custom, gadget(color=7, count='many', colour='red'), field_validation='Strict')
         assert data['spec'] == {'color': 7, 'count': 'many', 'colour': 'red'} and 'Warning' not in headers
+        status = refusal(lambda: create(custom, gadget('Bad_Name')))  # names: checked whatever the CRD says
+        assert status['code'] == 422 and {field for field, _ in causes(status)} == {'metadata.name'}
         client.close()
     finally:
         served.stop()

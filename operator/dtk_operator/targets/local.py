@@ -15,7 +15,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
-from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, NodeRequest
+from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, NodeRequest, TargetError
 from dtk_operator.targets.output import TailBuffer, drain
 
 # The operator's own environment may hold credentials: steps get only these from it.
@@ -23,7 +23,14 @@ _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
 
 
 def _dir_name(node: str) -> str:
-    return node.replace(":", "_")
+    """A node's folder: a name of its own that cannot leave the instance's folder. Node names are
+    DNS labels (`master`), members add `:N` (shown as `_N`); anything else that reaches here (an
+    object stored without schema checks) is percent-encoded, so `g_1`, `..` and `/x` stay apart."""
+    return "".join(char if char in _KEPT else "_" if char == ":" else
+                   "".join(f"%{byte:02X}" for byte in char.encode()) for char in node) or "%00"
+
+
+_KEPT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
 class LocalTarget:
@@ -31,7 +38,11 @@ class LocalTarget:
         self.root = root
 
     def node_dir(self, namespace: str, instance: str, node: str) -> Path:
-        return self.root / namespace / instance / _dir_name(node)
+        path = self.root / namespace / instance / _dir_name(node)
+        # Defence in depth (names are encoded): checked on the text alone, no file-system call on the loop.
+        if not Path(os.path.normpath(path)).is_relative_to(os.path.normpath(self.root)):
+            raise TargetError(f"node '{node}' would live outside the local target's root {self.root}")
+        return path
 
     async def create_node(self, request: NodeRequest) -> NodeFacts:
         path = self.node_dir(request.namespace, request.instance, request.name)

@@ -59,7 +59,8 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     history_limit: int = DEFAULT_HISTORY_LIMIT
     namespaces: tuple[str, ...] = DEFAULT_NAMESPACES  # pre-created, as on a real cluster
     # Custom resources pruned, defaulted and validated against their CRD's schema (CEL included),
-    # as kube-apiserver does. Off only to prove the operator's own defences against bad objects.
+    # as kube-apiserver does. Off only to prove the operator's own defences against bad objects
+    # (names and labels are still checked: a real server does so whatever the CRD says).
     validation: bool = True
     store: Store = attrs.field(init=False)
     _router: Router = attrs.field(init=False)
@@ -72,6 +73,8 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
             schemas = admission.SchemaAdmission()
             self.store.admission.append(schemas.admit)
             self.store.observers.append(schemas.remember)
+        else:
+            self.store.admission.append(admission.admit_metadata)
         self.store.admission.append(admission.admit_size)  # etcd's limit holds whatever else is checked
         self.store.observers.append(self._on_change)
         namespace_spec = self.spec('', 'v1', 'namespaces')

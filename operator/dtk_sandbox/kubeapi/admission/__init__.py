@@ -22,7 +22,7 @@ from dtk_sandbox.kubeapi.admission.options import FieldValidation, WriteOptions
 from dtk_sandbox.kubeapi.objects import Body, meta
 from dtk_sandbox.kubeapi.specs import ResourceSpec
 
-__all__ = ['FieldValidation', 'SchemaAdmission', 'WriteOptions', 'admit_size']
+__all__ = ['FieldValidation', 'SchemaAdmission', 'WriteOptions', 'admit_metadata', 'admit_size']
 
 Schema = Mapping[str, Any]
 # etcd's default --max-request-bytes (1.5 MiB): a bigger object cannot be stored.
@@ -84,6 +84,15 @@ class SchemaAdmission:
 
 def _key(spec: ResourceSpec, obj: Body) -> tuple[object, ...]:
     return (spec.storage_key, meta(obj).get('namespace') or '', meta(obj).get('name') or '')
+
+
+def admit_metadata(spec: ResourceSpec, new: Body, old: Body | None, options: WriteOptions) -> Body:
+    """Names and labels alone, for an emulator without schema admission: a real server checks them
+    whatever the CRD says, so not even objects stored under an older CRD break these rules."""
+    found = [] if spec.builtin else metadata.validate(meta(new))
+    if found:
+        raise invalid(spec, meta(new).get('name', ''), found)
+    return new
 
 
 def admit_size(spec: ResourceSpec, new: Body, old: Body | None, options: WriteOptions) -> Body:
