@@ -11,6 +11,7 @@ from dtk_api.timefmt import parse_time
 from kubectl_dtk.objects import short_id
 from kubectl_dtk.task_ops import state_of
 from kubectl_dtk.views.model import table_time
+from kubectl_dtk.views.printable import printable
 
 TASK_HEADERS = ("ID", "STATUS", "TASK TYPE", "START", "END", "MESSAGE")
 # The why of a failure or a wait is cut to this many characters in the MESSAGE cell; task-status
@@ -79,11 +80,11 @@ def _where(step: Step) -> str:
 
 
 def _command_block(step: Step, result: CommandResult) -> str:
-    lines = [DETAIL_RULE + "\n", f"RUN: {result.run} ({result.type})\n", _where(step),
+    lines = [DETAIL_RULE + "\n", f"RUN: {printable(result.run)} ({result.type})\n", _where(step),
              f"STATUS: {_return_code(step, result)}\n"]
     if result.truncated:
         lines.append("NOTE: output cut: only the last 4 KiB of STDOUT and of STDERR are kept\n")
-    lines += ["STDOUT:\n", _indented(result.stdout), "STDERR:\n", _indented(result.stderr)]
+    lines += ["STDOUT:\n", _indented(printable(result.stdout)), "STDERR:\n", _indented(printable(result.stderr))]
     return "".join(lines)
 
 
@@ -99,7 +100,7 @@ def _error_block(step: Step) -> str:
 
 def _error_lines(error: StepError) -> str:
     """`[USER ERROR] message` as in task-status's legend; continuation lines indented under it."""
-    first, *rest = error.message.rstrip().split("\n")
+    first, *rest = printable(error.message).rstrip().split("\n")
     return "".join([f"  [{error.type.upper()} ERROR] {first}\n", *(f"    {line}\n" for line in rest)])
 
 

@@ -239,3 +239,17 @@ def test_deploy_gives_up_at_its_timeout_when_no_task_comes(kube: Kube) -> None:
     assert waited.returncode == 3
     assert "the operator has not created a task for one within 0.5 s" in waited.stderr
     assert waited.stdout.endswith("assembly_instance_name: one\n")
+
+
+def test_point_14_control_characters_of_command_output_are_shown_escaped_never_obeyed(
+        kube: Kube, operator: OperatorProcess) -> None:
+    noisy = component("noisy", r"printf 'before\033[2J\033]0;pwned\007after\n'; printf 'oops\033[31m\n' >&2; exit 3")
+    create_assembly(kube, assembly("noisy", components=[noisy], nodes={"web": ["noisy"]},
+                                   stages=[{"name": "noisy", "components": ["noisy"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("loud", "noisy"))
+    assert kube.finished_task(kube.first_task("loud"))["status"]["state"] == "failed"
+    for command in (["task-action-detail", "loud", "2.1"], ["task-status", "loud", "-m", "stream"],
+                    ["task-status", "loud"], ["describe-task", "--show-all"]):
+        shown = dtk(kube.kubeconfig, kube.namespace, *command)
+        assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout, command
+        assert "before\\x1b[2J\\x1b]0;pwned\\x07after" in shown.stdout or "oops\\x1b[31m" in shown.stdout, command

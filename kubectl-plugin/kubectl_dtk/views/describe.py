@@ -15,6 +15,7 @@ from typing import Any, Final, cast
 from dtk_api.task_status import Message
 from dtk_api.task_wire import RawMessage, message_from_raw
 from dtk_api.timefmt import parse_time
+from kubectl_dtk.views.printable import printable
 
 TIME_FORMAT: Final = "%Y/%m/%d %H:%M:%S UTC"
 COLUMN_WIDTH: Final = 13  # vappio's width for the type and the state; longer values just push on
@@ -85,8 +86,8 @@ def message_lines(message: Message) -> list[str]:
     """`Error - <time>: text`, and for an error with a stack trace `Stacktrace:` then its lines
     each behind a tab (vappio's `'\\t' + '\\n\\t'.join(...)`)."""
     label = MESSAGE_LABELS.get(message.type, message.type.capitalize())
-    lines = [f"{label} - {vappio_time(message.time)}: {message.text}"]
-    trace = message.stacktrace.rstrip("\n")
+    lines = [f"{label} - {vappio_time(message.time)}: {printable(message.text)}"]
+    trace = printable(message.stacktrace).rstrip("\n")
     if message.type == "error" and trace:
         lines += ["Stacktrace:", *("\t" + line for line in trace.split("\n"))]
     return lines

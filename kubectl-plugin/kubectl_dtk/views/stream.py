@@ -23,6 +23,7 @@ from kubectl_dtk.views.events import (
     stream_events,
 )
 from kubectl_dtk.views.model import as_utc
+from kubectl_dtk.views.printable import printable
 
 JSONL_VERSION = 1
 BRACKET = "=" * 25
@@ -106,21 +107,21 @@ def _node_results(node: NodeResults) -> list[str]:
 
 
 def _command_lines(result: CommandResult) -> list[str]:
-    lines = [f"RUN: {result.run} ({result.type})"]
+    lines = [f"RUN: {printable(result.run)} ({result.type})"]
     if result.return_code is not None:
         lines.append(f"RETURN CODE: {result.return_code}")
     if result.truncated:
         lines.append("OUTPUT TRUNCATED: only the end of the output was kept")
     for title, text in (("STDOUT:", result.stdout), ("STDERR:", result.stderr)):
         if text.strip():
-            lines += [title, *_indented(text)]
+            lines += [title, *_indented(printable(text))]
     return lines
 
 
 def _node_errors(node: NodeErrors) -> list[str]:
     lines = [f"NODE-GROUP: {node.node}" if node.is_group else f"NODE: {node.node}"] if node.node else []
     for error in node.errors:
-        lines += [*_indented(error.message), ""]
+        lines += [*_indented(printable(error.message)), ""]
     return lines
 
 

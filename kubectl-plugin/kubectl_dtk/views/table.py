@@ -10,6 +10,7 @@ from collections.abc import Sequence
 
 from dtk_api.task_status import TaskStatus
 from kubectl_dtk.views.model import TASK_TABLE_HEADERS, ErrorEntry, task_table
+from kubectl_dtk.views.printable import printable
 
 YELLOW = "\x1b[33m"
 RED = "\x1b[31m"
@@ -73,7 +74,7 @@ def render_error_legend(errors: Sequence[ErrorEntry], *, color: bool = False) ->
 def _legend_line(entry: ErrorEntry, *, color: bool) -> str:
     ref = f"[ {entry.ref} ]"
     # Continuation lines of a long message are indented so that the next entry stands out.
-    message = f"{entry.label} {entry.message.rstrip()}".replace("\n", "\n  ")
+    message = f"{entry.label} {printable(entry.message).rstrip()}".replace("\n", "\n  ")
     return f"{YELLOW}{ref}{RESET} {RED}{message}{RESET}" if color else f"{ref} {message}"
 
 
