@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import os
 import sys
 from pathlib import Path
+
+from dtk_operator import logs
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -59,8 +60,7 @@ def _run(args: argparse.Namespace) -> int:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logs.configure(verbose=args.verbose)
     if args.command == "run":
         return _run(args)
     from dtk_sandbox.sandbox import run_sandbox

@@ -40,8 +40,9 @@ def kube(kubeconfig: Path, namespace: str) -> Kube:
 
 
 def _operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str, tmp_path: Path,
-              allow_local: bool) -> Iterator[OperatorProcess]:
-    process = OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path, allow_local=allow_local)
+              allow_local: bool, verbose: bool = False) -> Iterator[OperatorProcess]:
+    process = OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path, allow_local=allow_local,
+                              verbose=verbose)
     process.start()
     yield process
     process.stop()
@@ -54,6 +55,13 @@ def _operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str, 
 def operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str,
              tmp_path: Path) -> Iterator[OperatorProcess]:
     yield from _operator(request, kubeconfig, namespace, tmp_path, allow_local=True)
+
+
+@pytest.fixture
+def verbose_operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str,
+                     tmp_path: Path) -> Iterator[OperatorProcess]:
+    """An operator started with -v: debug logging, where client libraries log requests."""
+    yield from _operator(request, kubeconfig, namespace, tmp_path, allow_local=True, verbose=True)
 
 
 @pytest.fixture

@@ -4,6 +4,9 @@ log and the metrics."""
 
 from __future__ import annotations
 
+import base64
+from typing import Any
+
 from dtk_api import resources as r
 from support.aws_proxy import AwsProxy
 from support.cluster import Kube
@@ -126,3 +129,24 @@ def test_secret_values_appear_nowhere(kube: Kube, operator: OperatorProcess, ec2
             operator.log.read_text(errors="replace"), str(operator.metrics())]
     for value in planted.values():
         assert not any(value in text for text in seen), "a secret value leaked"
+
+
+def test_point_11_secret_values_appear_nowhere_even_at_debug_level(
+        kube: Kube, verbose_operator: OperatorProcess, ec2_proxy: AwsProxy) -> None:
+    planted = {"AWS_ACCESS_KEY_ID": "AKIAPLANTEDKEY8888", "AWS_SECRET_ACCESS_KEY": "planted/VERBOSE+secret4242",
+               "AWS_SESSION_TOKEN": "planted-session-token-31337"}
+    secret(kube, planted)
+    kube.create(r.ASSEMBLY_PLURAL, cluster())
+    body: dict[str, Any] = ec2_instance("c1", "hdfs", endpoint=ec2_proxy.url)
+    body["spec"]["target"]["ec2"]["roleArn"] = "arn:aws:iam::123456789012:role/dtk-deployer"  # AssumeRole too
+    kube.create(r.INSTANCE_PLURAL, body)
+    done = kube.finished_task(kube.first_task("c1"))
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    log = verbose_operator.log.read_text(errors="replace")
+    assert " DEBUG " in log  # -v took effect
+    seen = [str(kube.get(r.INSTANCE_PLURAL, "c1")), *(str(t) for t in kube.tasks_of("c1")),
+            *(str(e.message) for e in kube.core.list_namespaced_event(kube.namespace).items),
+            log, str(verbose_operator.metrics())]
+    encoded = [base64.b64encode(v.encode()).decode() for v in planted.values()]  # as the Secret's data holds them
+    for value in [*planted.values(), *encoded]:
+        assert not any(value in text for text in seen), f"a secret value leaked: {value}"

@@ -15,8 +15,10 @@ STOP_TIMEOUT_SECONDS = 15.0
 
 
 class OperatorProcess:
-    def __init__(self, *, kubeconfig: Path, namespace: str, workdir: Path, allow_local: bool = True) -> None:
+    def __init__(self, *, kubeconfig: Path, namespace: str, workdir: Path, allow_local: bool = True,
+                 verbose: bool = False) -> None:
         self.kubeconfig, self.namespace, self.workdir, self.allow_local = kubeconfig, namespace, workdir, allow_local
+        self.verbose = verbose
         self.local_root = workdir / "nodes"
         self.log = workdir / "operator.log"
         self.metrics_port = free_port()
@@ -28,6 +30,8 @@ class OperatorProcess:
                    "--metrics-port", str(self.metrics_port)]
         if self.allow_local:
             command.append("--allow-local-target")
+        if self.verbose:
+            command.append("-v")
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
