@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Literal, cast
+from typing import Literal
 
 from dtk_api.refs import ComponentRef, parse_ref
 from dtk_api.validation import check_assembly
@@ -101,35 +101,50 @@ def _strs(raw: object) -> tuple[str, ...]:
     return tuple(str(item) for item in raw) if isinstance(raw, list) else ()
 
 
-def _command(raw: Mapping[str, object]) -> CommandSpec:
+def whole_number(value: object, *, minimum: int) -> int | None:
+    """`value` if it is an integer (not a bool, not a string) of at least `minimum`; else None.
+    The CRD schema says the same: this holds objects stored without it (SPEC 2)."""
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= minimum else None
+
+
+def _command(raw: Mapping[str, object], problems: list[str], where: str) -> CommandSpec:
     timeout = raw.get("timeoutSeconds")
+    if not isinstance(raw.get("run"), str) or not raw.get("run"):
+        problems.append(f"{where}: a step's run must be a non-empty string (got {raw.get('run')!r})")
+    if timeout is not None and whole_number(timeout, minimum=1) is None:
+        problems.append(f"{where}: timeoutSeconds must be a whole number of seconds, 1 or more (got {timeout!r})")
     return CommandSpec(
         run=str(raw.get("run", "")),
-        timeout_seconds=int(timeout) if isinstance(timeout, int | float) else None,
+        timeout_seconds=whole_number(timeout, minimum=1),
         if_=str(raw.get("if", "") or ""),
         unless=str(raw.get("unless", "") or ""),
     )
 
 
-def _component(raw: Mapping[str, object]) -> ComponentDef:
-    actions = {str(a.get("name", "")): tuple(_command(s) for s in _dicts(a.get("steps")))
+def _component(raw: Mapping[str, object], problems: list[str]) -> ComponentDef:
+    name = str(raw.get("name", ""))
+    actions = {str(a.get("name", "")): tuple(_command(s, problems, f"component '{name}' action '{a.get('name')}'")
+                                             for s in _dicts(a.get("steps")))
                for a in _dicts(raw.get("actions"))}
     return ComponentDef(
-        name=str(raw.get("name", "")),
+        name=name,
         attributes=_str_map(raw.get("attributes")),
-        create=tuple(_command(s) for s in _dicts(raw.get("create"))),
+        create=tuple(_command(s, problems, f"component '{name}'") for s in _dicts(raw.get("create"))),
         actions=actions,
     )
 
 
-def _node(raw: Mapping[str, object], *, group: bool) -> NodeDef:
-    cardinality = raw.get("cardinality", 1) if group else None
+def _node(raw: Mapping[str, object], problems: list[str], *, group: bool) -> NodeDef:
+    name = str(raw.get("name", ""))
+    cardinality = whole_number(raw.get("cardinality", 1), minimum=0) if group else None
+    if group and cardinality is None:
+        problems.append(f"node group '{name}' has cardinality {raw.get('cardinality')!r}; it must be 0 or more")
     return NodeDef(
-        name=str(raw.get("name", "")),
+        name=name,
         components=tuple(parse_ref(r) for r in _strs(raw.get("components"))),
         attributes=_str_map(raw.get("attributes")),
         binding=_str_map(raw.get("binding")),
-        cardinality=int(cast(int, cardinality)) if cardinality is not None else None,
+        cardinality=(cardinality or 0) if group else None,
     )
 
 
@@ -158,9 +173,9 @@ def _duplicates(kind: str, names: Sequence[str]) -> list[str]:
 def parse_assembly(raw: Mapping[str, object]) -> AssemblySpec:
     """Reads and validates an Assembly spec; raises SpecError listing every problem found."""
     problems: list[str] = []
-    comps = [_component(c) for c in _dicts(raw.get("components"))]
-    nodes = [_node(n, group=False) for n in _dicts(raw.get("nodes"))]
-    groups = [_node(g, group=True) for g in _dicts(raw.get("nodeGroups"))]
+    comps = [_component(c, problems) for c in _dicts(raw.get("components"))]
+    nodes = [_node(n, problems, group=False) for n in _dicts(raw.get("nodes"))]
+    groups = [_node(g, problems, group=True) for g in _dicts(raw.get("nodeGroups"))]
     flows = [_workflow(w, problems) for w in _dicts(raw.get("workflows"))]
     spec = AssemblySpec(
         module=str(raw.get("module", "")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from typing import TYPE_CHECKING
 
 from dtk_api.refs import parse_ref, split_action
@@ -26,8 +26,6 @@ def _placement_problems(spec: AssemblySpec) -> Iterator[str]:
         kind = "node group" if node.cardinality is not None else "node"
         if not node.name or ":" in node.name or node.name == ASSEMBLY_WIDE_NODE:
             yield f"{kind} name '{node.name}' is not allowed (empty, reserved, or contains ':')"
-        if node.cardinality is not None and node.cardinality < 0:
-            yield f"node group '{node.name}' has cardinality {node.cardinality}; it must be 0 or more"
         for ref in node.components:
             if ref.name not in spec.components:
                 yield f"{kind} '{node.name}' names unknown component '{ref}'"
@@ -57,3 +55,24 @@ def check_assembly(spec: AssemblySpec) -> list[str]:
                 problems.append(f"workflow '{flow.name}' stage '{stage.name}' names unknown node '{stage.node}'")
             problems.extend(_stage_ref_problems(spec, flow.name, stage))
     return problems
+
+
+def check_task_spec(spec: object) -> str:
+    """The first problem of a Task's spec that the CRD schema would have refused, or "" (SPEC 2:
+    objects stored without schema checks must not crash or hang the operator)."""
+    if not isinstance(spec, Mapping):
+        return "spec must be an object"
+    ref = spec.get("serviceInstanceRef")
+    if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str) or not ref.get("name"):
+        return "spec.serviceInstanceRef.name must name a ServiceInstance"
+    if not isinstance(spec.get("workflow"), str) or not spec.get("workflow"):
+        return "spec.workflow must name a workflow"
+    params = spec.get("params", {})
+    if not isinstance(params, Mapping) or not all(isinstance(v, str) for v in params.values()):
+        return "spec.params must map names to string values"
+    if not isinstance(spec.get("cancel", False), bool):
+        return f"spec.cancel must be true or false (got {spec.get('cancel')!r})"
+    timeout = spec.get("timeoutSeconds", 1)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1:
+        return f"spec.timeoutSeconds must be a whole number of seconds, 1 or more (got {timeout!r})"
+    return ""

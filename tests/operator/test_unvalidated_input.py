@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -79,3 +80,52 @@ def test_point_8_node_folders_stay_apart_and_inside_the_local_root(
     kube.delete(r.INSTANCE_PLURAL, "app")
     kube.wait("the instance to be gone", lambda: kube.get(r.INSTANCE_PLURAL, "app") is None)
     assert not folder.exists() and keep.exists()
+
+
+@pytest.mark.parametrize(("case", "change", "says"), [
+    ("step timeout 0", lambda s: s["components"][0]["create"][0].update(timeoutSeconds=0),
+     "component 'c': timeoutSeconds must be a whole number of seconds, 1 or more (got 0)"),
+    ("run not a string", lambda s: s["components"][0]["create"][0].update(run=5),
+     "component 'c': a step's run must be a non-empty string (got 5)"),
+    ("cardinality a string", lambda s: s["nodeGroups"][0].update(cardinality="2"),
+     "node group 'g' has cardinality '2'; it must be 0 or more"),
+], ids=lambda value: value if isinstance(value, str) else "")
+def test_points_1_and_13_a_malformed_assembly_is_stalled_saying_why(
+        case: str, change: Any, says: str, unvalidated: tuple[Kube, OperatorProcess]) -> None:
+    kube, operator = unvalidated
+    body = assembly("bad", components=[component("c", "true")], nodes={"web": ["c"]}, groups={"g": (1, ["c"])},
+                    stages=[{"name": "c", "components": ["c"]}])
+    change(body["spec"])
+    kube.create(r.ASSEMBLY_PLURAL, body)
+    got = kube.condition_when(r.ASSEMBLY_PLURAL, "bad", "Stalled")
+    assert says in condition(got, "Stalled")["message"]
+    kube.event_seen("bad", "InvalidSpec", kind="Warning")
+    assert "Traceback" not in operator.log.read_text(errors="replace")
+
+
+def test_point_13_a_negative_group_override_stalls_the_instance(unvalidated: tuple[Kube, OperatorProcess]) -> None:
+    kube, _ = unvalidated
+    kube.create(r.ASSEMBLY_PLURAL, assembly("grp", components=[component("c", "true")], nodes={"web": ["c"]},
+                                            groups={"g": (1, ["c"])}, stages=[{"name": "c", "components": ["c"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("app", "grp", nodeGroups=[{"name": "g", "cardinality": -1}]))
+    si = kube.condition_when(r.INSTANCE_PLURAL, "app", "Stalled")
+    assert condition(si, "Stalled")["message"] == "nodeGroups: group 'g' has cardinality -1; it must be 0 or more"
+    assert kube.tasks_of("app") == []
+
+
+@pytest.mark.parametrize("timeout", [0, "abc"], ids=["zero", "a string"])
+def test_points_1_and_13_a_bad_task_timeout_fails_the_task_at_once_and_the_next_one_runs(
+        timeout: object, unvalidated: tuple[Kube, OperatorProcess]) -> None:
+    kube, operator = unvalidated
+    kube.create(r.ASSEMBLY_PLURAL, echo_port())
+    kube.create(r.INSTANCE_PLURAL, instance("app", "echo"))
+    assert kube.finished_task(kube.first_task("app"))["status"]["state"] == "succeeded"
+    kube.create(r.TASK_PLURAL, task("app-bad", "app", "use", params={"port": "81"}, timeoutSeconds=timeout))
+    kube.create(r.TASK_PLURAL, task("app-next", "app", "use", params={"port": "82"}))
+    bad = kube.finished_task("app-bad", timeout=10)
+    assert bad["status"]["state"] == "failed"
+    assert bad["status"]["failure"]["message"] == (
+        f"task is invalid: spec.timeoutSeconds must be a whole number of seconds, 1 or more (got {timeout!r})")
+    kube.event_seen("app-bad", "TaskFailed", kind="Warning")
+    assert kube.finished_task("app-next", timeout=10)["status"]["state"] == "succeeded"
+    assert "Traceback" not in operator.log.read_text(errors="replace")

@@ -11,7 +11,7 @@ from typing import Any
 
 from dtk_api import conditions as c
 from dtk_api import resources as r
-from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly
+from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly, whole_number
 from dtk_api.instance_status import InstanceFacts, Problem, instance_conditions, last_run, phase
 from dtk_api.templating import param_rule, unsafe_values
 from dtk_operator.engine.services import InstanceKey, Services
@@ -34,7 +34,8 @@ def key_of(body: Mapping[str, Any]) -> InstanceKey:
 
 def cardinalities(spec: Mapping[str, Any], assembly: AssemblySpec) -> dict[str, int]:
     sizes = {g.name: g.cardinality or 0 for g in assembly.groups}
-    sizes.update({str(g.get("name")): int(g.get("cardinality", 0)) for g in spec.get("nodeGroups") or []})
+    sizes.update({str(g.get("name")): whole_number(g.get("cardinality", 0), minimum=0) or 0
+                  for g in spec.get("nodeGroups") or [] if isinstance(g, Mapping)})
     return sizes
 
 
@@ -65,9 +66,14 @@ async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked
     except SpecError as error:
         return Checked(Problem(c.REASON_INVALID_SPEC, f"assembly '{ref}' is invalid: {error}"))
     known = {g.name for g in assembly.groups}
-    unknown = [str(g.get("name")) for g in spec.get("nodeGroups") or [] if g.get("name") not in known]
+    overrides = [g for g in spec.get("nodeGroups") or [] if isinstance(g, Mapping)]
+    unknown = [str(g.get("name")) for g in overrides if g.get("name") not in known]
     if unknown:
         return Checked(Problem(c.REASON_INVALID_SPEC, f"nodeGroups names unknown group(s): {', '.join(unknown)}"))
+    bad = [g for g in overrides if whole_number(g.get("cardinality", 0), minimum=0) is None]
+    if bad:
+        return Checked(Problem(c.REASON_INVALID_SPEC, f"nodeGroups: group '{bad[0].get('name')}' has cardinality "
+                                                      f"{bad[0].get('cardinality')!r}; it must be 0 or more"))
     return Checked(None, assembly, asm_body)
 
 

@@ -17,6 +17,7 @@ from dtk_api.plan import Plan
 from dtk_api.task_status import Failure
 from dtk_api.task_wire import from_status
 from dtk_api.templating import TemplateError
+from dtk_api.validation import check_task_spec
 from dtk_operator.engine.instances import refresh_instance
 from dtk_operator.engine.leaves import LeafContext, LeafRunner
 from dtk_operator.engine.nodes import NodeRecorder
@@ -41,8 +42,8 @@ class TaskRunner:
         self.services, self.task, self.stopping = services, task, stopping
         meta = task["metadata"]
         self.namespace, self.name = str(meta["namespace"]), str(meta["name"])
-        spec = task.get("spec") or {}
-        self.instance: InstanceKey = (self.namespace, str((spec.get("serviceInstanceRef") or {}).get("name", "")))
+        spec = _mapping(task.get("spec"))  # a malformed Task is refused in _run, never crashes here
+        self.instance: InstanceKey = (self.namespace, str(_mapping(spec.get("serviceInstanceRef")).get("name", "")))
         status = from_status(task.get("status") or {})
         writer = StatusWriter(kube=services.kube, plural=r.TASK_PLURAL, namespace=self.namespace, name=self.name,
                               coalesce_seconds=services.options.status_coalesce_seconds,
@@ -54,7 +55,7 @@ class TaskRunner:
                             conditions=conditions)
 
     def cancelled(self) -> bool:
-        return bool((self.task.get("spec") or {}).get("cancel"))
+        return _mapping(self.task.get("spec")).get("cancel") is True
 
     async def __call__(self) -> None:
         if self.run.status.is_terminal:
@@ -69,6 +70,9 @@ class TaskRunner:
 
     async def _run(self) -> None:
         instance = await self.services.kube.get(r.INSTANCE_PLURAL, *self.instance)
+        problem = check_task_spec(self.task.get("spec"))
+        if problem:  # at once, not after its turn in the queue: nothing about it can run
+            return self._end("failed", f"task is invalid: {problem}", invalid=True, instance=instance)
         if instance is not None:
             await adopt(self.services, self.task, instance)
         if self.run.status.state == "pending":
@@ -116,7 +120,7 @@ class TaskRunner:
 
     async def _supervise(self, leaf: LeafRunner, instance: Mapping[str, Any]) -> None:
         started = self.run.status.started_at or self.run.clock()
-        timeout = int((self.task.get("spec") or {}).get("timeoutSeconds") or r.DEFAULT_TASK_TIMEOUT_SECONDS)
+        timeout = int(self.task["spec"].get("timeoutSeconds") or r.DEFAULT_TASK_TIMEOUT_SECONDS)  # checked in _run
         deadline = started + timedelta(seconds=timeout)
         job = asyncio.create_task(run_stages(self.run, leaf))
         while not job.done():
@@ -172,6 +176,10 @@ class TaskRunner:
         for body in (self.task, instance):
             if body is not None:
                 post(body, reason=reason, message=message)
+
+
+def _mapping(value: object) -> Mapping[str, Any]:
+    return value if isinstance(value, Mapping) else {}
 
 
 async def _stop(job: asyncio.Task[bool]) -> None:
