@@ -94,3 +94,23 @@ def test_delete_while_a_task_runs_cancels_it_and_releases_the_nodes(kube: Kube, 
     assert not any(p.exists() for p in node_dirs)
     cancelled = kube.get(r.TASK_PLURAL, name)  # owned by the instance: a real cluster's GC removes it later
     assert cancelled is None or cancelled["status"]["state"] == "cancelled"
+
+
+def test_point_4_deleting_the_running_task_starts_the_next_at_once_and_updates_the_instance(
+        kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=60))
+    kube.create(r.INSTANCE_PLURAL, instance("del", "slow"))
+    first = kube.first_task("del")
+    kube.task_when(first, row_status("3", "executing"), what="the sleep stage to start")
+    kube.create(r.TASK_PLURAL, task("del-queued", "del", "noop"))
+    kube.create(r.TASK_PLURAL, task("del-next", "del", "noop"))
+    kube.task_when("del-queued", lambda t: t.get("status", {}).get("state") == "pending", what="a queued task")
+    kube.delete(r.TASK_PLURAL, "del-queued")  # a queued one: nothing to cancel
+    kube.delete(r.TASK_PLURAL, first)  # the running one: its commands are killed
+    done = kube.finished_task("del-next", timeout=5)
+    assert done["status"]["state"] == "succeeded"
+    si = kube.wait("the instance's last run to be del-next",
+                   lambda: (s := kube.get(r.INSTANCE_PLURAL, "del")) and s["status"]["lastRun"]["task"] == "del-next"
+                   and s, timeout=5)
+    assert condition(si, "Reconciling")["status"] == "False"
+    assert not list(operator.local_root.rglob("sleeper-finished"))

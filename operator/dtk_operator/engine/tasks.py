@@ -19,8 +19,10 @@ def is_terminal(task: Mapping[str, Any]) -> bool:
 
 
 async def tasks_of(kube: KubeClient, namespace: str, instance: str) -> list[Body]:
+    """The instance's Tasks in queue order. One being deleted is gone already for the queue and
+    the instance's LAST RUN: it must not hold up the next Task while its finalizer is released."""
     found = await kube.list(r.TASK_PLURAL, namespace, labels={r.INSTANCE_LABEL: instance})
-    return sorted(found, key=queue_key)
+    return sorted((t for t in found if not (t.get("metadata") or {}).get("deletionTimestamp")), key=queue_key)
 
 
 def summaries(tasks: Sequence[Mapping[str, Any]]) -> list[TaskSummary]:
