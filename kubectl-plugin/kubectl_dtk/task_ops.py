@@ -43,7 +43,8 @@ def task_body(instance: str, *, workflow: str, params: Mapping[str, str], messag
     if message:
         spec["message"] = message
     return {"apiVersion": r.API_VERSION, "kind": r.TASK_KIND,
-            "metadata": {"generateName": f"{instance}-", "labels": {r.INSTANCE_LABEL: instance}}, "spec": spec}
+            "metadata": {"generateName": f"{instance}-",
+                         "labels": {r.INSTANCE_LABEL: instance, r.WORKFLOW_LABEL: workflow}}, "spec": spec}
 
 
 def state_of(task: Mapping[str, Any]) -> str:

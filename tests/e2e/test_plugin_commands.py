@@ -132,6 +132,9 @@ def test_converge_and_exec_stream_to_their_outcome(kube: Kube, operator: Operato
     rows = cells(dtk(kube.kubeconfig, kube.namespace, "list-tasks", "one").stdout)
     assert [row[1:3] for row in rows] == [["succeeded", "assembly_converge"], ["succeeded", "assembly_converge"],
                                           ["succeeded", "load"], ["failed", "fail"]]
+    # point 17: every Task says its workflow in a label, whoever created it
+    assert sorted(t["metadata"]["labels"].get(r.WORKFLOW_LABEL, "") for t in kube.tasks_of("one")) == [
+        "create", "create", "fail", "load"]
     assert rows[1][5] == "after the fix" and rows[3][5].startswith("failed at 1.1 on web: ")
 
     detail = dtk(kube.kubeconfig, kube.namespace, "task-action-detail", "one", "1.1")

@@ -114,3 +114,12 @@ def test_point_4_deleting_the_running_task_starts_the_next_at_once_and_updates_t
                    and s, timeout=5)
     assert condition(si, "Reconciling")["status"] == "False"
     assert not list(operator.local_root.rglob("sleeper-finished"))
+
+
+def test_point_17_a_hand_made_task_gets_its_workflow_label(kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, slow_assembly(seconds=0))
+    kube.create(r.INSTANCE_PLURAL, instance("lbl", "slow"))
+    kube.finished_task(kube.first_task("lbl"))
+    kube.create(r.TASK_PLURAL, task("lbl-by-hand", "lbl", "noop"))
+    done = kube.finished_task("lbl-by-hand")
+    assert done["metadata"]["labels"][r.WORKFLOW_LABEL] == "noop"

@@ -69,8 +69,12 @@ def adoption_patch(task: Mapping[str, Any], instance: Mapping[str, Any], *, sequ
     patch: dict[str, Any] = {}
     if sequence and sequence_of(task) == UNNUMBERED:
         patch["annotations"] = {r.SEQUENCE_ANNOTATION: str(sequence)}
-    if (meta.get("labels") or {}).get(r.INSTANCE_LABEL) != owner["name"]:
+    labels = meta.get("labels") or {}
+    if labels.get(r.INSTANCE_LABEL) != owner["name"]:
         patch["labels"] = {r.INSTANCE_LABEL: owner["name"]}
+    workflow = (task.get("spec") or {}).get("workflow") if isinstance(task.get("spec"), Mapping) else None
+    if isinstance(workflow, str) and workflow and labels.get(r.WORKFLOW_LABEL) != workflow:
+        patch["labels"] = {**patch.get("labels", {}), r.WORKFLOW_LABEL: workflow}  # as on the Tasks it creates
     if not meta.get("ownerReferences"):
         patch["ownerReferences"] = [{"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "name": owner["name"],
                                      "uid": owner["uid"], "controller": True, "blockOwnerDeletion": False}]
