@@ -6,12 +6,15 @@ import os
 import signal
 import subprocess
 import sys
+import time
 import urllib.request
 from pathlib import Path
 
 from support.moto_server import free_port
 
 STOP_TIMEOUT_SECONDS = 15.0
+START_TIMEOUT_SECONDS = 30.0  # kopf's start-up takes 1-2 s; a loaded machine, a few more
+PORT_ATTEMPTS = 3
 
 
 class OperatorProcess:
@@ -25,6 +28,19 @@ class OperatorProcess:
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> OperatorProcess:
+        """Starts the operator and waits until it serves its metrics (its start-up is done). The
+        metrics port is chosen free but may be taken before the operator binds it (another test
+        run on the machine): then it is started again on another port."""
+        for _ in range(PORT_ATTEMPTS):
+            logged_before = self.log.stat().st_size if self.log.exists() else 0
+            self._spawn()
+            if self._serving(logged_before):
+                return self
+            self.stop()
+            self.metrics_port = free_port()
+        raise RuntimeError(f"the operator did not start; its log ends:\n{self.log_tail()}")
+
+    def _spawn(self) -> None:
         command = [sys.executable, "-m", "dtk_operator", "run", "-n", self.namespace,
                    "--kubeconfig", str(self.kubeconfig), "--local-root", str(self.local_root),
                    "--metrics-port", str(self.metrics_port)]
@@ -35,7 +51,24 @@ class OperatorProcess:
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
                                             env={**os.environ, "PYTHONUNBUFFERED": "1"})
-        return self
+
+    def _serving(self, logged_before: int) -> bool:
+        """True once /metrics answers; False if the port was taken (or the process died first)."""
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                return False
+            with self.log.open("rb") as log:
+                log.seek(logged_before)
+                if b"Address already in use" in log.read():
+                    return False
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{self.metrics_port}/metrics", timeout=1):
+                    return True
+            except OSError:
+                time.sleep(0.05)
+        raise RuntimeError(f"the operator did not serve its metrics within {START_TIMEOUT_SECONDS:g} s; "
+                           f"its log ends:\n{self.log_tail()}")
 
     def kill(self) -> None:
         """SIGKILL: no cleanup at all, as when a node dies under the operator."""
