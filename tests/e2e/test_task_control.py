@@ -109,10 +109,14 @@ def test_point_4_deleting_the_running_task_starts_the_next_at_once_and_updates_t
     kube.delete(r.TASK_PLURAL, first)  # the running one: its commands are killed
     done = kube.finished_task("del-next", timeout=5)
     assert done["status"]["state"] == "succeeded"
-    si = kube.wait("the instance's last run to be del-next",
-                   lambda: (s := kube.get(r.INSTANCE_PLURAL, "del")) and s["status"]["lastRun"]["task"] == "del-next"
-                   and s, timeout=5)
-    assert condition(si, "Reconciling")["status"] == "False"
+
+    def settled() -> dict[str, Any] | None:  # the refresh after del-next ended: LAST RUN and Reconciling
+        si = kube.get(r.INSTANCE_PLURAL, "del") or {}
+        last_run = (si.get("status") or {}).get("lastRun") or {}
+        done_with_it = last_run == {"task": "del-next", "state": "succeeded"}
+        return si if done_with_it and condition(si, "Reconciling").get("status") == "False" else None
+
+    kube.wait("the instance's LAST RUN to be del-next, succeeded, and nothing reconciling", settled, timeout=5)
     assert not list(operator.local_root.rglob("sleeper-finished"))
 
 
