@@ -104,3 +104,18 @@ def test_bad_task_input_fails_before_anything_runs(kube: Kube, operator: Operato
     done = kube.finished_task("p-unknown")
     assert done["status"]["state"] == "failed"
     assert "unknown variable 'nope' in 'echo {{name}} {{nope}}'" in done["status"]["failure"]["message"]
+
+
+def test_point_18_a_converge_task_failing_validation_says_why_on_its_instance(
+        kube: Kube, operator: OperatorProcess) -> None:
+    broken = assembly("unknown-var", components=[component("c", "echo {{nope}}")], nodes={"n": ["c"]},
+                      stages=[{"name": "c", "components": ["c"]}])
+    kube.create(r.ASSEMBLY_PLURAL, broken)
+    kube.create(r.INSTANCE_PLURAL, instance("v", "unknown-var"))
+    done = kube.finished_task(kube.first_task("v"))
+    assert done["status"]["state"] == "failed"
+    si = kube.condition_when(r.INSTANCE_PLURAL, "v", "Stalled")
+    message = condition(si, "Stalled")["message"]
+    assert "task is invalid: unknown variable 'nope' in 'echo {{nope}}'" in message
+    assert "step :" not in message and "step  " not in message
+    kube.event_seen("v", "TaskFailed", text="unknown variable 'nope'", kind="Warning")  # on the instance too

@@ -88,11 +88,11 @@ class TaskRunner:
         try:
             planned = await plan_task(self.services, self.task, self.run.status, instance)
         except TemplateError as error:
-            return self._end("failed", f"task is invalid: {error}", invalid=True)
+            return self._end("failed", f"task is invalid: {error}", invalid=True, instance=instance)
         try:
             target = await self.services.targets.for_instance(instance)
         except TargetError as error:
-            return self._end("failed", f"the target is not usable: {error}", invalid=True)
+            return self._end("failed", f"the target is not usable: {error}", invalid=True, instance=instance)
         self._prepare(planned.plan, planned.nodes, instance)
         await self.run.writer.flush()  # users see `executing` and the tree before the first command ends
         await refresh_instance(self.services, *self.instance)

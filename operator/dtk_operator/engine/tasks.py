@@ -39,9 +39,11 @@ def summaries(tasks: Sequence[Mapping[str, Any]]) -> list[TaskSummary]:
 
 def _failure_text(status: Mapping[str, Any]) -> str:
     failure = status.get("failure") or {}
-    if failure:
+    if failure and failure.get("index"):
         where = f"step {failure.get('index')}" + (f" on {failure['node']}" if failure.get("node") else "")
         return f"{where}: {failure.get('message', '')}"
+    if failure:  # the Task itself failed (bad input, its own timeout): no step to name
+        return str(failure.get("message", ""))
     return str(status.get("message") or "")
 
 
