@@ -61,8 +61,9 @@ def param_rule(kind: str, name: str) -> str:
 
 def check_params(params: Mapping[str, str]) -> None:
     """Task params and instance attributes are the run-time input: refuse anything a shell could misread."""
-    for name in unsafe_values(params):
-        raise TemplateError(param_rule("param", name))
+    unsafe = unsafe_values(params)
+    if unsafe:
+        raise TemplateError(param_rule("param", unsafe[0]))
 
 
 def env_name(attribute: str) -> str:

@@ -21,6 +21,11 @@ MAX_REFUSAL_CHARS = 1000  # a refusal can list every bad field: the failure bloc
 _TERMINAL_KEYS = ("state", "startedAt", "endedAt", "updatedAt", "message", "failure")
 
 
+def refusal_message(refusal: str) -> str:
+    """Why a Task failed when the API server would not store its status (its words, bounded)."""
+    return f"the API server refused the Task's status: {refusal}"[:MAX_REFUSAL_CHARS]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -55,7 +60,7 @@ class RunState:
     def refused_status(self, refusal: str) -> dict[str, Any]:
         """What is written when the API server refuses the Task's status (SPEC 4): its outcome,
         failed, without the tree and log that could not be stored."""
-        note = f"the API server refused the Task's status: {refusal}"
+        note = refusal_message(refusal)
         failure = self.status.failure
         failure = replace(failure, message=f"{failure.message} ({note})") if failure else Failure(
             index="", node="", message=note)

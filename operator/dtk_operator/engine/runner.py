@@ -23,7 +23,7 @@ from dtk_operator.engine.leaves import LeafContext, LeafRunner
 from dtk_operator.engine.nodes import NodeRecorder
 from dtk_operator.engine.planning import plan_task
 from dtk_operator.engine.queue import wait_turn
-from dtk_operator.engine.run_state import RunState
+from dtk_operator.engine.run_state import RunState, refusal_message
 from dtk_operator.engine.services import InstanceKey, Services
 from dtk_operator.engine.stages import run_stages
 from dtk_operator.engine.tasks import adopt
@@ -135,9 +135,9 @@ class TaskRunner:
                 return self._end("cancelled", "cancelled by request", instance=instance)
             if self.run.writer.refused:  # the API server will not store this run: stop it, say why
                 await _stop(job)
-                message = f"the API server refused the Task's status: {self.run.writer.refused}"
+                message = refusal_message(self.run.writer.refused)
                 self.run.interrupt("failed", message)
-                return self._end("failed", message[:1000], instance=instance)
+                return self._end("failed", message, instance=instance)
             if self.run.clock() >= deadline:
                 await _stop(job)
                 message = f"task timed out after {timeout} s"

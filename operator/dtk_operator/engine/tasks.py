@@ -74,7 +74,8 @@ def adoption_patch(task: Mapping[str, Any], instance: Mapping[str, Any], *, sequ
     labels = meta.get("labels") or {}
     if labels.get(r.INSTANCE_LABEL) != owner["name"]:
         patch["labels"] = {r.INSTANCE_LABEL: owner["name"]}
-    workflow = (task.get("spec") or {}).get("workflow") if isinstance(task.get("spec"), Mapping) else None
+    spec = task.get("spec")
+    workflow = spec.get("workflow") if isinstance(spec, Mapping) else None
     if isinstance(workflow, str) and workflow and labels.get(r.WORKFLOW_LABEL) != workflow:
         patch["labels"] = {**patch.get("labels", {}), r.WORKFLOW_LABEL: workflow}  # as on the Tasks it creates
     if not meta.get("ownerReferences"):
