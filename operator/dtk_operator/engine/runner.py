@@ -93,6 +93,8 @@ class TaskRunner:
             target = await self.services.targets.for_instance(instance)
         except TargetError as error:
             return self._end("failed", f"the target is not usable: {error}", invalid=True, instance=instance)
+        if self.run.status.state == "executing":  # an earlier operator life ran it
+            await self._reap_previous_life()
         self._prepare(planned.plan, planned.nodes, instance)
         await self.run.writer.flush()  # users see `executing` and the tree before the first command ends
         await refresh_instance(self.services, *self.instance)
@@ -103,6 +105,14 @@ class TaskRunner:
                                   gather_seconds=self.services.options.status_coalesce_seconds).remember,
         ))
         await self._supervise(leaf, instance)
+
+    async def _reap_previous_life(self) -> None:
+        """Steps die with their operator (SPEC 5); this makes sure of it before any row runs again:
+        whatever the previous life left running on this host for the instance is killed first."""
+        killed = await self.services.targets.local.reap(*self.instance)
+        if killed:
+            self.run.log("notification", f"killed {len(killed)} step process(es) left running by the previous "
+                                         "operator run before running its rows again")
 
     def _prepare(self, plan: Plan, nodes: Mapping[str, NodeFacts], instance: Mapping[str, Any]) -> None:
         self.run.plan, self.run.nodes = plan, dict(nodes)

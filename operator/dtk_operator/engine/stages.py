@@ -31,6 +31,7 @@ async def run_stages(run: RunState, leaf: LeafRunner) -> bool:
         outcome = next(s for s in run.status.steps if s.index == stage.index).status
         run.log("notification" if outcome == "succeeded" else "error",
                 f"stage {stage.index} '{stage.name}' {outcome or 'had nothing to do'}")
+        await run.writer.persisted()  # stored before the next stage starts: a crash never repeats it
         if outcome not in ("succeeded", ""):
             return False
     return True

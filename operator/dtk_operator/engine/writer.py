@@ -80,14 +80,27 @@ class StatusWriter:
             self._on_write()
         return True
 
-    async def flush(self) -> None:
-        """Writes what is pending now and stops the background loop."""
+    async def _stop_loop(self) -> None:
         if self._loop is not None:
             self._loop.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._loop
             self._loop = None
         self._dirty.clear()
+
+    async def persisted(self) -> None:
+        """Returns once the API server holds the latest status: a stage's outcome is stored before
+        the next stage starts (SPEC 5), so a crash never runs a finished stage again. Retries with
+        a capped backoff; the Task's supervisor bounds the wait (cancel, timeout, shutdown)."""
+        await self._stop_loop()  # the next mark() starts it again
+        delay = 0.2
+        while not await self._write():
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, _MAX_BACKOFF_SECONDS)
+
+    async def flush(self) -> None:
+        """Writes what is pending now and stops the background loop."""
+        await self._stop_loop()
         delay = 0.2
         for _ in range(_FLUSH_ATTEMPTS):
             if await self._write():

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, NodeRequest, TargetError
 from dtk_operator.targets.output import TailBuffer, drain
+from dtk_operator.targets.processes import guarded_command, owner_environment, parent_death_hook, reap_previous_life
 
 # The operator's own environment may hold credentials: steps get only these from it.
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
@@ -37,8 +38,11 @@ class LocalTarget:
     def __init__(self, root: Path) -> None:
         self.root = root
 
+    def instance_dir(self, namespace: str, instance: str) -> Path:
+        return self.root / namespace / instance
+
     def node_dir(self, namespace: str, instance: str, node: str) -> Path:
-        path = self.root / namespace / instance / _dir_name(node)
+        path = self.instance_dir(namespace, instance) / _dir_name(node)
         # Defence in depth (names are encoded): checked on the text alone, no file-system call on the loop.
         if not Path(os.path.normpath(path)).is_relative_to(os.path.normpath(self.root)):
             raise TargetError(f"node '{node}' would live outside the local target's root {self.root}")
@@ -63,17 +67,22 @@ class LocalTarget:
     async def run(self, node: NodeFacts, command: CommandRequest) -> CommandOutcome:
         workdir = self.node_dir(command.namespace, command.instance, node.name)
         await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
-        env = {**command.env, "DTK_NODE_DIR": str(workdir)}
+        env = {**command.env, "DTK_NODE_DIR": str(workdir),
+               **owner_environment(self.instance_dir(command.namespace, command.instance))}
         return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
+
+    async def reap(self, namespace: str, instance: str) -> list[int]:
+        """Kills what a previous operator life left running for this instance (see processes.py)."""
+        return await reap_previous_life(self.instance_dir(namespace, instance))
 
     async def release(self, namespace: str, instance: str, nodes: Sequence[NodeFacts], *,
                       everything: bool = False) -> None:
         if everything:
-            await asyncio.to_thread(shutil.rmtree, self.root / namespace / instance, True)
+            await asyncio.to_thread(shutil.rmtree, self.instance_dir(namespace, instance), True)
         for node in nodes:
             await asyncio.to_thread(shutil.rmtree, self.node_dir(namespace, instance, node.name), True)
         with contextlib.suppress(OSError):
-            (self.root / namespace / instance).rmdir()
+            self.instance_dir(namespace, instance).rmdir()
 
 
 def _environment(extra: Mapping[str, str]) -> dict[str, str]:
@@ -88,10 +97,12 @@ def _kill_group(process: asyncio.subprocess.Process) -> None:
 
 
 async def run_shell(script: str, *, cwd: Path, env: Mapping[str, str], timeout: float | None) -> CommandOutcome:
-    """`/bin/sh -c script` in its own process group, so a timeout or cancel kills its children too."""
+    """`/bin/sh -c script` in its own process group, so a timeout or cancel kills its children too,
+    and so does the operator's death (processes.py)."""
     process = await asyncio.create_subprocess_exec(
-        "/bin/sh", "-c", script, cwd=cwd, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
+        *guarded_command(script), cwd=cwd, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        start_new_session=True, preexec_fn=parent_death_hook(),
     )
     out, err = TailBuffer(), TailBuffer()
     readers = asyncio.gather(drain(process.stdout, out), drain(process.stderr, err), process.wait())
