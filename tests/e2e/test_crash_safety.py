@@ -201,3 +201,29 @@ def test_point_7_a_stage_outcome_is_stored_before_the_next_stage_starts(kube: Ku
     assert done["status"]["state"] == "succeeded", done["status"].get("failure")
     again = [n for n in names if stored.get(n) == "succeeded" and _runs(node / f"log-{n}") != 1]
     assert not again, f"stages stored succeeded ran again after the restart: {again}"
+
+
+def test_point_6_a_restarted_operator_kills_what_escaped_the_last_one_before_running_again(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    # The first run starts a process in a session of its own (out of reach of the step's process
+    # group), then blocks; the run after the restart only checks that it ran before.
+    step = "test -f once || { touch once && (setsid sleep 25 &) && echo started >> marks && sleep 30; }"
+    kube.create(r.ASSEMBLY_PLURAL, assembly("leaky", components=[component("leaky", step)], nodes={"a": ["leaky"]},
+                                            stages=[{"name": "leaky", "components": ["leaky"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("escapee", "leaky"))
+    name = kube.first_task("escapee")
+    marks = operator.local_root / kube.namespace / "escapee" / "a" / "marks"
+    kube.wait("the step to start", lambda: marks.exists())
+    operator.kill()
+    escaped = kube.wait("the step's group gone, the escaped process alive",
+                        lambda: _processes_in(operator.local_root) if len(_processes_in(operator.local_root)) == 1
+                        else None, timeout=5)
+
+    operator.start()
+    done = kube.finished_task(name, timeout=60)
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    assert escaped[0] not in _processes_in(operator.local_root), "the escaped process outlived the restart"
+    assert any("killed 1 step process(es) left running by the previous operator run" in m["text"]
+               for m in done["status"]["messages"])
+    assert marks.read_text().splitlines() == ["started"]
