@@ -6,6 +6,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Final, Literal, TypedDict
 
+from dtk_api.textcaps import MAX_CONDITION_MESSAGE_CHARS, cut
 from dtk_api.timefmt import format_time
 
 READY: Final = "Ready"
@@ -55,7 +56,8 @@ def set_condition(
     kept_since = previous.get("lastTransitionTime") if previous is not None else None
     moved = previous is None or previous.get("status") != status or not kept_since
     since = format_time(now) if moved else str(kept_since)
-    fresh = RawCondition(type=type_, status=status, reason=reason, message=message,
+    fresh = RawCondition(type=type_, status=status, reason=reason,
+                         message=cut(message, MAX_CONDITION_MESSAGE_CHARS, "both"),  # it may quote any failure
                          lastTransitionTime=since, observedGeneration=generation)
     kept = [RawCondition(**c) for c in conditions if c.get("type") != type_]  # type: ignore[typeddict-item]
     return sorted([*kept, fresh], key=lambda c: c["type"])

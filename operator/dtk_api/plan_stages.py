@@ -12,6 +12,7 @@ from dtk_api.refs import ComponentRef, parse_ref, split_action
 from dtk_api.resources import ASSEMBLY_WIDE_NODE
 from dtk_api.task_status import Step, StepKind
 from dtk_api.templating import TemplateError, is_node_variable, variables_in
+from dtk_api.textcaps import MAX_ACTION_CHARS, MAX_NAME_CHARS, cut, quote
 
 if TYPE_CHECKING:
     from dtk_api.plan import PlanRequest
@@ -50,7 +51,8 @@ class StageBuilder:
     def add_stage(self, number: int, stage: StageDef, *, only_uncovered: bool = False) -> None:
         index = str(number)
         head_at = len(self.steps)
-        self.steps.append(Step(index=index, kind="stage", name=stage.name))
+        name = cut(stage.name, MAX_NAME_CHARS)  # rendered: params can make it many times its template
+        self.steps.append(Step(index=index, kind="stage", name=name))
         labels: list[str] = []
         position = 0
         for place in self.places:
@@ -60,8 +62,8 @@ class StageBuilder:
                 labels += self._add_target(f"{index}.{position}", place, selected, stage.mode)
         is_action = stage.mode == "actions"
         self.steps[head_at] = Step(
-            index=index, kind="stage", name=stage.name,
-            components=() if is_action else tuple(labels), action=", ".join(labels) if is_action else "",
+            index=index, kind="stage", name=name,
+            components=() if is_action else tuple(labels), action=_joined(labels) if is_action else "",
         )
 
     def uncovered_stages(self) -> list[StageDef]:
@@ -89,12 +91,13 @@ class StageBuilder:
         wanted, method = split_action(text)
         definition = self.request.assembly.components.get(self._known(wanted, text).name)
         if definition is None or method not in definition.actions:
-            raise TemplateError(f"action '{method}' is not defined on component '{wanted.name}' (in '{text}')")
+            raise TemplateError(f"action '{quote(method)}' is not defined on component '{quote(wanted.name)}' "
+                                f"(in '{quote(text)}')")
         return [(r, method) for r in place.components if r.matches(wanted)]
 
     def _known(self, ref: ComponentRef, text: str) -> ComponentRef:
         if ref.name not in self.request.assembly.components:
-            raise TemplateError(f"unknown component '{ref}' (in '{text}')")
+            raise TemplateError(f"unknown component '{quote(str(ref))}' (in '{quote(text)}')")
         return ref
 
     def _add_target(self, index: str, place: Placement, selected: Selection, mode: str) -> list[str]:
@@ -108,7 +111,7 @@ class StageBuilder:
         self.steps.append(Step(
             index=index, kind="configure_nodegroup", name="configure_nodegroup", node=place.name,
             components=() if kind == "action" else tuple(labels),
-            action=", ".join(labels) if kind == "action" else "",
+            action=_joined(labels) if kind == "action" else "",
         ))
         for position, member in enumerate(place.members, 1):
             self._add_leaf(f"{index}.{position}", kind, place, member, selected)
@@ -119,7 +122,7 @@ class StageBuilder:
         self.steps.append(Step(
             index=index, kind=kind, name=kind, node=member,
             components=tuple(labels) if kind == "configure_node" else (),
-            action=", ".join(labels) if kind == "action" else "",
+            action=_joined(labels) if kind == "action" else "",
         ))
         units = tuple(self._unit(place, member, ref, method) for ref, method in selected)
         self.work[index] = LeafWork(kind=kind, node=member, units=units)
@@ -144,11 +147,15 @@ class StageBuilder:
             if name in variables:
                 continue
             if assembly_wide and name.startswith("node."):
-                raise TemplateError(f"'{{{{{name}}}}}' in '{text}': an assembly-wide component has no machine, "
-                                    f"so no {name.partition('.')[2]}")
+                raise TemplateError(f"'{{{{{quote(name)}}}}}' in '{quote(text)}': an assembly-wide component has "
+                                    f"no machine, so no {name.partition('.')[2]}")
             if not is_node_variable(name, self._machines):
-                raise TemplateError(f"unknown variable '{name}' in '{text}'")
+                raise TemplateError(f"unknown variable '{quote(name)}' in '{quote(text)}'")
 
 
 def _label(prefix: str, ref: ComponentRef, method: str) -> str:
-    return f"{prefix}/{ref}.{method}" if method else f"{prefix}/{ref}"
+    return cut(f"{prefix}/{ref}.{method}" if method else f"{prefix}/{ref}", MAX_NAME_CHARS)
+
+
+def _joined(labels: list[str]) -> str:
+    return cut(", ".join(labels), MAX_ACTION_CHARS)

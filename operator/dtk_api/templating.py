@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping
 
+from dtk_api.textcaps import quote
+
 _VARIABLE = re.compile(r"\{\{\s*([^{}\s]+)\s*\}\}")
 SAFE_PARAM_VALUE = re.compile(r"^[A-Za-z0-9._:/@+=,-]*$")
 MAX_VALUE_CHARS = 256  # a param or instance attribute value (SPEC 11)
@@ -29,7 +31,7 @@ def render(text: str, lookup: Callable[[str], str | None]) -> str:
     def replace(match: re.Match[str]) -> str:
         value = lookup(match[1])
         if value is None:
-            raise TemplateError(f"unknown variable '{match[1]}' in '{text}'")
+            raise TemplateError(f"unknown variable '{quote(match[1])}' in '{quote(text)}'")
         return value
 
     return _VARIABLE.sub(replace, text)
@@ -55,8 +57,8 @@ def unsafe_values(values: Mapping[str, object]) -> list[str]:
 
 
 def param_rule(kind: str, name: str) -> str:
-    return (f"{kind} '{name}' has a value that is not allowed: only letters, digits and ._:/@+=,- may be used, "
-            f"at most {MAX_VALUE_CHARS} of them")
+    return (f"{kind} '{quote(name)}' has a value that is not allowed: only letters, digits and ._:/@+=,- may be "
+            f"used, at most {MAX_VALUE_CHARS} of them")
 
 
 def check_params(params: Mapping[str, str]) -> None:

@@ -23,10 +23,9 @@ from dtk_api.task_status import (
     TaskStatus,
     parent_index,
 )
+from dtk_api.textcaps import MAX_LOG_CHARS, MAX_NAME_CHARS, MAX_STACKTRACE_CHARS, cut
 
 MAX_MESSAGES = 200
-MAX_MESSAGE_CHARS = 1000  # a message quotes output; its tail is what explains a failure
-MAX_STACKTRACE_CHARS = 4000
 
 
 def _rolled_up(children: Sequence[Step]) -> StepStatus:
@@ -102,8 +101,9 @@ def add_message(
     task: TaskStatus, now: datetime, kind: MessageType, text: str, *, name: str = "", stacktrace: str = ""
 ) -> TaskStatus:
     """vappio's log; the newest MAX_MESSAGES are kept so the status stays bounded."""
-    message = Message(type=kind, time=now, text=text[-MAX_MESSAGE_CHARS:], name=name,
-                      stacktrace=stacktrace[-MAX_STACKTRACE_CHARS:])
+    # Both ends of a text: what happened where, and the quoted output's last line that says why.
+    message = Message(type=kind, time=now, text=cut(text, MAX_LOG_CHARS, "both"), name=cut(name, MAX_NAME_CHARS),
+                      stacktrace=cut(stacktrace, MAX_STACKTRACE_CHARS, "tail"))
     return replace(task, messages=(*task.messages, message)[-MAX_MESSAGES:], updated_at=now)
 
 
