@@ -8,6 +8,7 @@ from datetime import datetime
 
 from dtk_api import conditions as c
 from dtk_api.resources import CREATE_WORKFLOW, POWER_ON_WORKFLOW
+from dtk_api.textcaps import MAX_MESSAGE_CHARS, cut
 
 CONVERGE_WORKFLOWS = frozenset({CREATE_WORKFLOW, POWER_ON_WORKFLOW})
 
@@ -27,6 +28,10 @@ class TaskSummary:
 class Problem:
     reason: str
     message: str
+
+    def __post_init__(self) -> None:
+        # Written as the instance's status.message as it is: it may list every fault of a big Assembly.
+        object.__setattr__(self, "message", cut(self.message, MAX_MESSAGE_CHARS, "both"))
 
 
 @dataclass(frozen=True)
