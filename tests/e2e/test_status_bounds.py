@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 from dtk_api import resources as r
 from support.cluster import Kube
@@ -23,7 +24,7 @@ OBJECT_LIMIT = 256 * 1024
 MARKER = " more characters)"
 
 
-def wordy_assembly() -> dict[str, object]:
+def wordy_assembly() -> dict[str, Any]:
     stages = [{"name": f"{i:03d}" + "{{p}}" * NAME_REFS, "actions": ["wide.go"]} for i in range(STAGES)]
     return assembly(
         "wordy", components=[component("wide", "true", actions={"go": ["true " + "{{p}}" * RUN_REFS]})],
