@@ -6,7 +6,7 @@ from typing import Any
 
 from dtk_api import resources as r
 from support.cluster import Kube
-from support.manifests import assembly, component, instance, steps_of, task
+from support.manifests import assembly, component, condition, instance, steps_of, task
 from support.operator_process import OperatorProcess
 
 
@@ -87,3 +87,25 @@ def test_a_hand_made_task_joins_its_instance(kube: Kube, operator: OperatorProce
     assert done["metadata"]["ownerReferences"][0]["name"] == "h"
     assert [s["node"] for s in done["status"]["steps"] if s["kind"] == "configure_node"] == [
         "workers:1", "workers:2", "head"]
+
+
+def test_point_18_deleting_the_assembly_stalls_its_instances_at_once(kube: Kube, operator: OperatorProcess) -> None:
+    kube.create(r.ASSEMBLY_PLURAL, assembly("short-lived", components=[component("x", "true")], nodes={"a": ["x"]},
+                                            stages=[{"name": "x", "components": ["x"]}]))
+    for name in ("user-1", "user-2"):
+        kube.create(r.INSTANCE_PLURAL, instance(name, "short-lived"))
+    for name in ("user-1", "user-2"):
+        kube.condition_when(r.INSTANCE_PLURAL, name, "Ready", timeout=60)
+
+    kube.delete(r.ASSEMBLY_PLURAL, "short-lived")
+    for name in ("user-1", "user-2"):
+        stalled = kube.condition_when(r.INSTANCE_PLURAL, name, "Stalled", timeout=10)
+        found = condition(stalled, "Stalled")
+        assert found["reason"] == "AssemblyNotFound", found
+        assert "assembly 'short-lived' not found" in found["message"]
+        assert condition(stalled, "Ready")["status"] == "False"
+        kube.event_seen(name, "AssemblyNotFound", kind="Warning")
+
+    kube.create(r.ASSEMBLY_PLURAL, assembly("short-lived", components=[component("x", "true")], nodes={"a": ["x"]},
+                                            stages=[{"name": "x", "components": ["x"]}]))
+    kube.condition_when(r.INSTANCE_PLURAL, "user-1", "Stalled", status="False", timeout=30)

@@ -32,9 +32,24 @@ async def reconcile_assembly(services: Services, body: Mapping[str, Any]) -> Non
         patch["conditions"] = _conditions(status, stalled=False, message="assembly is valid", now=now,
                                           generation=generation)
     await services.kube.patch_status(r.ASSEMBLY_PLURAL, meta["namespace"], meta["name"], patch)
-    for instance in await services.kube.list(r.INSTANCE_PLURAL, meta["namespace"]):
-        if ((instance.get("spec") or {}).get("assemblyRef") or {}).get("name") == meta["name"]:
+    await _reconcile_users(services, meta["namespace"], meta["name"])
+
+
+async def assembly_removed(services: Services, body: Mapping[str, Any]) -> None:
+    """Instances that use a deleted Assembly turn Stalled (AssemblyNotFound) at once, with an
+    Event, instead of on their own next change; a Task already running keeps its plan."""
+    await _reconcile_users(services, body["metadata"]["namespace"], body["metadata"]["name"])
+
+
+async def _reconcile_users(services: Services, namespace: str, name: str) -> None:
+    for instance in await services.kube.list(r.INSTANCE_PLURAL, namespace):
+        if _field(_field(instance, "spec"), "assemblyRef").get("name") == name:  # malformed ones included
             await reconcile_instance(services, instance)
+
+
+def _field(body: Mapping[str, Any], key: str) -> Mapping[str, Any]:
+    value = body.get(key)
+    return value if isinstance(value, Mapping) else {}
 
 
 def _conditions(status: Mapping[str, Any], *, stalled: bool, message: str, now: datetime,

@@ -7,7 +7,7 @@ from typing import Any
 import kopf
 
 from dtk_api import resources as r
-from dtk_operator.engine.assemblies import reconcile_assembly
+from dtk_operator.engine.assemblies import assembly_removed, reconcile_assembly
 
 
 @kopf.on.resume(r.GROUP, r.VERSION, r.ASSEMBLY_PLURAL)
@@ -15,3 +15,14 @@ from dtk_operator.engine.assemblies import reconcile_assembly
 @kopf.on.update(r.GROUP, r.VERSION, r.ASSEMBLY_PLURAL)
 async def assembly_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
     await reconcile_assembly(memo.services, body)
+
+
+def _removal(type: str | None, **_: Any) -> bool:
+    return type == "DELETED"
+
+
+# An event handler, not on.delete: an Assembly holds no finalizer (nothing to clean up), and its
+# instances only need to learn at once that it is gone.
+@kopf.on.event(r.GROUP, r.VERSION, r.ASSEMBLY_PLURAL, when=_removal)
+async def assembly_deleted(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
+    await assembly_removed(memo.services, body)
