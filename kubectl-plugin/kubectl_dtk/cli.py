@@ -32,10 +32,29 @@ def common_flags(*, streams: bool = False) -> argparse.ArgumentParser:
     return flags
 
 
+# What `kubectl dtk --help` tells a user (the module docstring above is for developers).
+DESCRIPTION = """\
+Deploy kube-dtk assemblies as service instances, run their workflows as Tasks, and follow a Task
+stage by stage, as the DTK shell did. Works on the cluster of your kubeconfig, with kubectl's
+flags (-n, -A, --context, --kubeconfig, -o) after any command."""
+EPILOG = """\
+examples:
+  kubectl dtk list-assemblies
+  kubectl dtk deploy cluster spark-cluster1 -s       create an instance and stream its first Task
+  kubectl dtk task-status spark-cluster1 --wait      follow the latest Task until it ends
+  kubectl dtk task-status spark-cluster1 -m stream   stage by stage (-o jsonl for machines)
+  kubectl dtk exec spark-cluster1 load name=mar01    run a workflow (a new Task)
+
+exit codes: 0 success, 1 the Task failed or was cancelled, 2 usage or API error,
+3 --timeout reached, 4 not found.  `kubectl dtk COMMAND --help` tells more."""
+
+
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The parser for `command` alone when it is known (fast), else for every command."""
-    parser = argparse.ArgumentParser(prog="kubectl dtk", description=__doc__)
-    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    parser = argparse.ArgumentParser(prog="kubectl dtk", description=DESCRIPTION, epilog=EPILOG,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND", title="commands",
+                                     help="the command, one of:")
     for module in modules_for(command):
         module.register(commands, common_flags)
     return parser

@@ -59,7 +59,7 @@ def run_deploy(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out.flush()
     # follow_task reads a zero timeout as "none": what is used up leaves a token millisecond, not forever
     left = None if args.timeout is None else max(0.001, args.timeout - (time.monotonic() - started))
-    return stream_task(ctx, task, timeout=left, jsonl=ctx.output == "jsonl")
+    return stream_task(ctx, str(task["metadata"]["name"]), timeout=left, jsonl=ctx.output == "jsonl")
 
 
 def run_stage(ctx: Context, args: argparse.Namespace) -> int:

@@ -15,12 +15,11 @@ from pathlib import Path
 from typing import Any
 
 from dtk_api import resources as r
-from dtk_api.conditions import STALLED
 from kubectl_dtk import exit_codes
 from kubectl_dtk.client import ApiError, Body
 from kubectl_dtk.context import CommandError, Context
 from kubectl_dtk.instance_support import match_ref, poll_until
-from kubectl_dtk.objects import short_id, tasks_of
+from kubectl_dtk.objects import short_id, stalled_message, tasks_of
 
 # The CRD requires a target and an ec2 one cannot be guessed (region, subnet, credentials). The
 # local sandbox is what `dtk-operator sandbox` and the examples use; on an operator started
@@ -80,14 +79,14 @@ def _assembly_aliases(body: Mapping[str, Any]) -> tuple[str, ...]:
     return (template, f"{spec.get('module', '')}/assembly/{template}") if template else ()
 
 
-def wait_for_first_task(ctx: Context, instance: str, *, timeout: float) -> str | None:
+def wait_for_first_task(ctx: Context, instance: str, *, timeout: float) -> Body | None:
     """The Task the operator creates for a new instance, once it exists (None after `timeout` s).
     An instance the operator finds unusable (Stalled: invalid Assembly, local target not allowed)
     never gets one: that ends the wait at once with the operator's reason (exit 2)."""
-    def probe() -> str | None:
+    def probe() -> Body | None:
         found = tasks_of(ctx, instance)
         if found:
-            return str(found[0]["metadata"]["name"])
+            return found[0]
         stalled = stalled_message(ctx.client.get(r.INSTANCE_PLURAL, instance))
         if stalled:
             raise CommandError(f"service instance {instance} was created but cannot run: {stalled} (fix it, or "
@@ -97,27 +96,21 @@ def wait_for_first_task(ctx: Context, instance: str, *, timeout: float) -> str |
     return poll_until(probe, timeout=timeout)
 
 
-def stalled_message(instance: Mapping[str, Any]) -> str:
-    """The Stalled condition's message when it is True (kstatus: a terminal problem), else ""."""
-    for condition in (instance.get("status") or {}).get("conditions") or []:
-        if condition.get("type") == STALLED and condition.get("status") == "True":
-            return str(condition.get("message") or condition.get("reason") or "stalled")
-    return ""
-
-
-def deploy_answer(instance: Mapping[str, Any], task: str | None) -> dict[str, str]:
-    """DTK's deploy response: `assembly_instance_id`, `assembly_instance_name`, `task_id` (the
-    Task's name: what cancel-task, task-status --task and describe-task take)."""
+def deploy_answer(instance: Mapping[str, Any], task: Mapping[str, Any] | None) -> dict[str, str]:
+    """DTK's deploy response: `assembly_instance_id`, `assembly_instance_name`, then the Task's
+    `task_id` (the ID list-tasks shows, as DTK's was) and `task_name`; every command that takes
+    a Task takes either."""
     answer = {"assembly_instance_id": short_id(instance),
               "assembly_instance_name": str(instance.get("metadata", {}).get("name", ""))}
-    return {**answer, "task_id": task} if task else answer
+    if task is None:
+        return answer
+    return {**answer, "task_id": short_id(task), "task_name": str(task.get("metadata", {}).get("name", ""))}
 
 
 def deploy_text(answer: Mapping[str, str]) -> str:
     """As the DTK shell printed it (seed 001): the id alone, then the named fields, indented."""
     lines = [f"  {answer['assembly_instance_id']}", f"  assembly_instance_name: {answer['assembly_instance_name']}"]
-    if "task_id" in answer:
-        lines.append(f"  task_id: {answer['task_id']}")
+    lines += [f"  {key}: {answer[key]}" for key in ("task_id", "task_name") if key in answer]
     return "\n".join(lines) + "\n"
 
 

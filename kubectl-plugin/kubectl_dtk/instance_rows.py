@@ -10,7 +10,7 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kubectl_dtk.objects import created_at, short_id
+from kubectl_dtk.objects import created_at, short_id, stalled_message
 
 ASSEMBLY_HEADERS = ("ID", "ASSEMBLY NAME", "NODES", "DESCRIPTION")
 INSTANCE_HEADERS = ("ID", "ASSEMBLY NAME", "STATUS", "LAST RUN", "ASSEMBLY TEMPLATE", "TARGET", "# NODES",
@@ -48,11 +48,18 @@ def assembly_row(body: Mapping[str, Any]) -> Row:
             _text(spec.get("description")))
 
 
+def instance_status_cell(body: Mapping[str, Any]) -> str:
+    """DTK's STATUS (the phase: pending, running, stopped), or `stalled` when the operator will do
+    nothing more until the spec or its cause is fixed: `pending` would promise progress (as
+    kubectl's STATUS shows a pod's Error over its phase). `ls` prints why on stderr."""
+    return "stalled" if stalled_message(body) else _text((body.get("status") or {}).get("phase"))
+
+
 def instance_row(body: Mapping[str, Any]) -> Row:
     """ASSEMBLY NAME is the instance's own name, as DTK's `ls` showed it (seed 001)."""
     spec, status = body.get("spec") or {}, body.get("status") or {}
     last_run = status.get("lastRun") or {}
-    return (short_id(body), _text(body.get("metadata", {}).get("name")), _text(status.get("phase")),
+    return (short_id(body), _text(body.get("metadata", {}).get("name")), instance_status_cell(body),
             _text(last_run.get("state")), _text(status.get("assemblyTemplate")),
             _text((spec.get("target") or {}).get("name")), _text(status.get("nodeCount")), created_at(body))
 

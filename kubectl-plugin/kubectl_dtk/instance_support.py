@@ -6,9 +6,11 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TypeVar
 
+from dtk_api import resources as r
 from kubectl_dtk import exit_codes
+from kubectl_dtk.client import ApiError
 from kubectl_dtk.context import CommandError, Context
-from kubectl_dtk.objects import emit
+from kubectl_dtk.objects import emit, tasks_of
 
 T = TypeVar("T")
 
@@ -45,6 +47,18 @@ def print_object(ctx: Context, body: object) -> None:
     emit(ctx, headers=(), rows=(), objects=body)
 
 
+def no_op(ctx: Context, sentence: str, body: object) -> int:
+    """Nothing to do: the sentence; with -o json|yaml, the object as it stands on stdout (an empty
+    List when there is none, as kubectl answers a query that matched nothing), the sentence on
+    stderr. A script asking for JSON always gets JSON."""
+    if wants_object(ctx):
+        print_object(ctx, body)
+        ctx.warn(sentence)
+    else:
+        ctx.say(sentence)
+    return exit_codes.OK
+
+
 def single_namespace(ctx: Context, command: str) -> None:
     """kubectl refuses to fetch a named object across namespaces; so do the commands that take one."""
     if ctx.all_namespaces:
@@ -72,7 +86,7 @@ def match_ref(items: Sequence[Mapping[str, Any]], ref: str, *, kind: str, where:
     by_name = [item for item in items if item.get("metadata", {}).get("name") == ref]
     if by_name:
         return by_name[0]
-    found = [item for item in items if _is_id_of(ref, item) or ref in aliases(item)]
+    found = [item for item in items if is_id_of(ref, item) or ref in aliases(item)]
     if len(found) == 1:
         return found[0]
     if not found:
@@ -81,6 +95,33 @@ def match_ref(items: Sequence[Mapping[str, Any]], ref: str, *, kind: str, where:
     raise CommandError(f'"{ref}" matches several {kind}s ({names}): name one', exit_codes.USAGE_OR_API)
 
 
-def _is_id_of(ref: str, item: Mapping[str, Any]) -> bool:
+def is_id_of(ref: str, item: Mapping[str, Any]) -> bool:
+    """`ref` is the ID a table shows for `item` (or a longer prefix of its uid)."""
     uid = str(item.get("metadata", {}).get("uid", ""))
     return len(ref) >= MIN_ID_PREFIX and uid.startswith(ref.lower())
+
+
+def task_of(ctx: Context, instance: str, ref: str) -> Mapping[str, Any]:
+    """One Task of `instance` by its name or the ID list-tasks shows (exit 4 if it has no such
+    Task; a Task of another instance by that name is named as such)."""
+    where = f'for service instance "{instance}" in namespace "{ctx.client.namespace}"'
+    try:
+        return match_ref(tasks_of(ctx, instance), ref, kind="task", where=where)
+    except CommandError as error:
+        owner = _owner_of_task(ctx, ref) if error.code == exit_codes.NOT_FOUND else ""
+        if owner:
+            raise CommandError(f'task "{ref}" is not a task of service instance "{instance}" (it is one of '
+                               f'"{owner}")', exit_codes.NOT_FOUND) from error
+        raise
+
+
+def _owner_of_task(ctx: Context, name: str) -> str:
+    if "/" in name:  # no object name: it must not become part of a URL
+        return ""
+    try:
+        task = ctx.client.get(r.TASK_PLURAL, name)
+    except ApiError as error:
+        if error.not_found:
+            return ""
+        raise
+    return str(((task.get("spec") or {}).get("serviceInstanceRef") or {}).get("name", "")) or "?"

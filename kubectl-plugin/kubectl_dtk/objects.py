@@ -7,6 +7,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dtk_api import resources as r
+from dtk_api.conditions import STALLED
 from dtk_api.ordering import queue_key
 from dtk_api.timefmt import parse_time
 from kubectl_dtk import exit_codes
@@ -46,11 +47,40 @@ def tasks_of(ctx: Context, instance: str) -> list[Body]:
 
 
 def latest_task(ctx: Context, instance: str) -> Body:
-    require(ctx, r.INSTANCE_PLURAL, instance)
-    found = tasks_of(ctx, instance)
-    if not found:
-        raise CommandError(f"No tasks found for service instance ({instance})", exit_codes.NOT_FOUND)
-    return found[-1]
+    return latest_task_of(ctx, require(ctx, r.INSTANCE_PLURAL, instance))
+
+
+def latest_task_of(ctx: Context, instance: Body) -> Body:
+    """The instance's newest Task. None yet: a stalled instance says why (the operator will not
+    make one until it is fixed: exit 2, as `deploy` says it), any other has none (exit 4)."""
+    name = str(instance.get("metadata", {}).get("name", ""))
+    found = tasks_of(ctx, name)
+    if found:
+        return found[-1]
+    stalled = stalled_message(instance)
+    if stalled:
+        raise CommandError(f"service instance {name} is stalled: {stalled}", exit_codes.USAGE_OR_API)
+    raise CommandError(f"No tasks found for service instance ({name})", exit_codes.NOT_FOUND)
+
+
+def stalled_message(instance: Mapping[str, Any]) -> str:
+    """The Stalled condition's message when it is True (kstatus: a terminal problem), else ""."""
+    for condition in (instance.get("status") or {}).get("conditions") or []:
+        if condition.get("type") == STALLED and condition.get("status") == "True":
+            return str(condition.get("message") or condition.get("reason") or "stalled")
+    return ""
+
+
+def stall_note(instance: Mapping[str, Any], *, shown_task: str = "", qualified: bool = False) -> str:
+    """`service instance x is stalled: why`, for stderr beside a listing or a Task; empty when
+    it is not stalled, or when the stall is the failure of the Task shown (which says it).
+    `qualified` (-A) names it `namespace/name`."""
+    stalled = stalled_message(instance)
+    if not stalled or (shown_task and stalled.startswith(f"task {shown_task} ")):
+        return ""
+    meta = instance.get("metadata", {})
+    name = f"{meta.get('namespace', '')}/{meta.get('name', '')}" if qualified else meta.get("name", "")
+    return f"service instance {name} is stalled: {stalled}"
 
 
 def as_list(items: Sequence[Any]) -> dict[str, Any]:

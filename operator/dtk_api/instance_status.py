@@ -63,13 +63,27 @@ def _converge(facts: InstanceFacts) -> TaskSummary | None:
     return found[-1] if found else None
 
 
+_ENDED_REASONS = {"succeeded": c.REASON_TASK_SUCCEEDED, "failed": c.REASON_TASK_FAILED,
+                  "cancelled": c.REASON_TASK_CANCELLED}
+
+
 def _reconciling(facts: InstanceFacts) -> tuple[bool, str, str]:
+    """True while a Task is pending or executing; False says how the latest Task ended, or why
+    none has run (kstatus reads only the status; the reason is for the people reading it)."""
     active = [t for t in facts.tasks if t.state in ("pending", "executing")]
-    if not active:
-        return False, c.REASON_TASK_SUCCEEDED, "no task is pending or executing"
-    task = active[0]
-    reason = c.REASON_TASK_RUNNING if task.state == "executing" else c.REASON_TASK_PENDING
-    return True, reason, f"task {task.name} is {task.state}" + (f" ({task.message})" if task.message else "")
+    if active:
+        task = active[0]
+        reason = c.REASON_TASK_RUNNING if task.state == "executing" else c.REASON_TASK_PENDING
+        return True, reason, f"task {task.name} is {task.state}" + (f" ({task.message})" if task.message else "")
+    if facts.tasks:
+        last = facts.tasks[-1]
+        return False, _ENDED_REASONS.get(last.state, c.REASON_TASK_SUCCEEDED), (
+            f"no task is pending or executing; the latest, {last.name}, {last.state}")
+    if facts.problem is not None:
+        return False, facts.problem.reason, f"no task runs until this is fixed: {facts.problem.message}"
+    if facts.staged:
+        return False, c.REASON_STAGED, "staged: no task runs until spec.staged is false"
+    return False, c.REASON_NOT_DEPLOYED, "no task has been created yet"
 
 
 def _stalled(facts: InstanceFacts) -> tuple[bool, str, str]:

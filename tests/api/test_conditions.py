@@ -68,3 +68,21 @@ def test_phase_and_last_run() -> None:
 def test_an_invalid_spec_stalls_with_its_reason() -> None:
     got = by_type(instance_conditions([], facts(problem=Problem("AssemblyNotFound", "assembly 'x' not found")), T0))
     assert got["Stalled"]["reason"] == "AssemblyNotFound" and got["Ready"]["status"] == "False"
+
+
+def test_point_17_reconciling_false_says_how_the_latest_task_ended_or_why_none_ran() -> None:
+    def reconciling(got: InstanceFacts) -> tuple[str, str]:
+        found = by_type(instance_conditions([], got, T0))["Reconciling"]
+        assert found["status"] == "False"
+        return found["reason"], found["message"]
+
+    ok = TaskSummary("si-1", "create", "succeeded", started=True)
+    assert reconciling(facts(ok))[0] == "TaskSucceeded"
+    cancelled = TaskSummary("si-2", "load", "cancelled", started=True)
+    assert reconciling(facts(ok, cancelled)) == (
+        "TaskCancelled", "no task is pending or executing; the latest, si-2, cancelled")
+    assert reconciling(facts(ok, TaskSummary("si-3", "load", "failed", started=True)))[0] == "TaskFailed"
+    assert reconciling(facts()) == ("NotDeployed", "no task has been created yet")
+    assert reconciling(facts(staged=True))[0] == "Staged"
+    refused = reconciling(facts(problem=Problem("LocalTargetDisabled", "start the operator with it")))
+    assert refused == ("LocalTargetDisabled", "no task runs until this is fixed: start the operator with it")

@@ -85,8 +85,9 @@ def test_deploy_stage_and_the_listings(kube: Kube, operator: OperatorProcess, tm
     deployed = dtk(kube.kubeconfig, kube.namespace, "deploy", "app", "one", "-s")
     si = instance_named(kube, "one")
     assert deployed.returncode == 0, deployed.stderr
+    task_id = kube.tasks_of("one")[0]["metadata"]["uid"][:8]  # the ID list-tasks shows, as DTK's task_id
     assert deployed.stdout.startswith(f"  {si['metadata']['uid'][:8]}\n  assembly_instance_name: one\n"
-                                      "  task_id: one-1\n=========================")
+                                      f"  task_id: {task_id}\n  task_name: one-1\n=========================")
     assert "end: 'assembly_converge' (total duration:" in deployed.stdout
     assert si["spec"]["target"] == {"name": "local-sandbox", "provider": "local"}
     assert "no --target-file: using the local-sandbox target" in deployed.stderr
@@ -121,9 +122,10 @@ def test_deploy_stage_and_the_listings(kube: Kube, operator: OperatorProcess, tm
 def test_converge_and_exec_stream_to_their_outcome(kube: Kube, operator: OperatorProcess) -> None:
     create_assembly(kube, app_assembly())
     assert dtk(kube.kubeconfig, kube.namespace, "deploy", "app", "one").returncode == 0
-    again = dtk(kube.kubeconfig, kube.namespace, "converge", "one", "-s", "-m", "after the fix")
+    again = dtk(kube.kubeconfig, kube.namespace, "converge", "one", "-s", "--message", "after the fix")
     assert again.returncode == 0, again.stderr
-    assert re.match(r"task_id: one-\w+\n", again.stdout) and "end: 'assembly_converge'" in again.stdout
+    assert re.match(r"task_id: [0-9a-f]{8}\ntask_name: one-\w+\n", again.stdout)
+    assert "end: 'assembly_converge'" in again.stdout
     loaded = dtk(kube.kubeconfig, kube.namespace, "exec", "one", "load", "name=mar01", "-s")
     assert loaded.returncode == 0 and "  loading mar01\n" in loaded.stdout
     failed = dtk(kube.kubeconfig, kube.namespace, "exec", "one", "fail", "-s")
@@ -155,8 +157,8 @@ def test_cancel_task_cancels_the_running_task_then_the_queued_one(
     first = kube.first_task("one")
     kube.task_when(first, lambda t: any(s["index"] == "3" and s.get("status") == "executing"
                                         for s in t.get("status", {}).get("steps", [])), what="the hold stage")
-    queued = dtk(kube.kubeconfig, kube.namespace, "converge", "one", "-m", "queued")
-    second = queued.stdout.removeprefix("task_id: ").strip()
+    queued = dtk(kube.kubeconfig, kube.namespace, "converge", "one", "--message", "queued")
+    second = queued.stdout.partition("task_name: ")[2].strip()
     assert f"task {second} waits for task {first} (executing) to finish" in queued.stderr
     kube.task_when(second, lambda t: bool(t.get("status", {}).get("message")), what="the queued task's message")
     rows = cells(dtk(kube.kubeconfig, kube.namespace, "list-tasks", "one").stdout)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
 from seed_task import clock, seed_task, with_failure
 
-from dtk_api.task_status import CommandResult, Step, TaskStatus
+from dtk_api.task_status import CommandResult, Failure, Step, TaskStatus
 from kubectl_dtk.views.stream import StreamPrinter, render_stream
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
@@ -209,10 +210,14 @@ def test_a_failed_action_shows_its_output_with_stderr() -> None:
         "STDERR:\n"
         "  safemode: Connection refused\n"
         "  retry later\n"
+        "\n"
+        "ERRORS:\n"
+        "NODE: master\n"
+        "  safemode: Connection refused\n"
         "\n" + "-" * 60 + "\n\n"
         "========================= end: 'assembly_converge' (total duration: 157.7s) =========================\n"
     )
-    assert "STATUS: failed\n" in stage_7 and "ERRORS:" not in stage_7  # the output explains it
+    assert "STATUS: failed\n" in stage_7
 
 
 def test_a_single_missing_node_is_stage_1_itself() -> None:
@@ -252,4 +257,65 @@ def test_jsonl_gives_the_same_events_one_object_a_line() -> None:
     assert smoke_test_end["results"][1]["node"] == "master"
     assert events[-1] == {"version": 1, "event": "task_end", "task": "assembly_converge", "state": "succeeded",
                           "startedAt": "2015-11-26T17:16:55.100Z", "endedAt": "2015-11-26T17:22:13.700Z",
-                          "durationSeconds": 318.6}
+                          "durationSeconds": 318.6, "failure": None}
+
+
+# ---- issue 8 point 16: every failure says why, and every stream of a finished Task closes -------
+
+TIMEOUT = "Timeout (1 sec) for this action has been exceeded"
+
+
+def _timed_out_at_7_1() -> TaskStatus:
+    killed = CommandResult(run='su hdfs -c "hdfs dfsadmin -safemode get" | grep OFF', return_code=None,
+                           stdout="waiting\n")
+    failed = with_failure(seed_task(clock("17:19:32.800")), "7.1", TIMEOUT, result=killed)
+    return replace(failed, failure=Failure(index="7.1", node="master", message=TIMEOUT))
+
+
+def test_point_16_a_killed_command_says_so_and_its_error_reaches_the_stage_end() -> None:
+    stage_7 = render_stream(_timed_out_at_7_1()).split("STAGE 7: ")[1]
+    assert ("RUN: su hdfs -c \"hdfs dfsadmin -safemode get\" | grep OFF (syscall)\n"
+            "RETURN CODE: none (the command was killed)\n"
+            "STDOUT:\n  waiting\n\n"
+            f"ERRORS:\nNODE: master\n  {TIMEOUT}\n\n" + "-" * 60 + "\n") in stage_7
+    events = [json.loads(line) for line in render_stream(_timed_out_at_7_1(), jsonl=True).splitlines()]
+    stage_end = next(e for e in events if e["event"] == "stage_end" and e["stage"] == "7")
+    assert stage_end["errors"] == [{"node": "master", "type": "user", "message": TIMEOUT}]
+    assert stage_end["results"][-1]["returnCode"] is None
+
+
+def test_point_16_a_failed_task_ends_with_its_failure_before_the_closing_banner() -> None:
+    text = render_stream(_timed_out_at_7_1())
+    assert text.endswith("-" * 60 + "\n\n"
+                         f"TASK FAILED: step 7.1 on master: {TIMEOUT}\n"
+                         "========================= end: 'assembly_converge' (total duration: 157.7s) "
+                         "=========================\n")
+    end = json.loads(render_stream(_timed_out_at_7_1(), jsonl=True).splitlines()[-1])
+    assert end["failure"] == {"index": "7.1", "node": "master", "message": TIMEOUT, "returnCode": None}
+
+
+def test_point_16_a_task_failing_before_its_rows_exist_opens_and_closes_with_its_failure() -> None:
+    invalid = TaskStatus(state="failed", failure=Failure(index="", node="", message="task is invalid: unknown "
+                                                         "variable 'nope' in 'echo {{nope}}'\nsecond line"))
+    assert StreamPrinter(title="load").feed(invalid) == (
+        "========================= start 'load' =========================\n\n\n"
+        "TASK FAILED: task is invalid: unknown variable 'nope' in 'echo {{nope}}'\n"
+        "  second line\n"
+        "========================= end: 'load' =========================\n")
+    events = [json.loads(line) for line in StreamPrinter(jsonl=True, title="load").feed(invalid).splitlines()]
+    assert [(e["event"], e["task"]) for e in events] == [("task_start", "load"), ("task_end", "load")]
+    assert events[1]["state"] == "failed" and events[1]["failure"]["message"].startswith("task is invalid")
+    assert StreamPrinter(title="load").feed(TaskStatus(state="pending", message="waiting")) == ""
+
+
+def test_point_16_a_final_status_without_its_rows_still_closes_the_stream() -> None:
+    """The API server refused the final status: the operator wrote a minimal one without rows
+    (SPEC 4). A follower that printed the stages so far must still print the end."""
+    printer = StreamPrinter(title="ignored: the rows named it")
+    assert printer.feed(seed_task(clock("17:19:32.800"))).startswith(STREAM_TO_STAGE_8.split("STAGE 7")[0])
+    minimal = TaskStatus(state="failed", failure=Failure(index="", node="", message="the API server refused "
+                                                         "the Task's status: too large"))
+    assert printer.feed(minimal) == (
+        "TASK FAILED: the API server refused the Task's status: too large\n"
+        "========================= end: 'assembly_converge' =========================\n")
+    assert printer.finished and printer.feed(minimal) == ""

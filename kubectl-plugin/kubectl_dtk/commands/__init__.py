@@ -12,17 +12,18 @@ from __future__ import annotations
 import importlib
 from types import ModuleType
 
-# command -> the module (in this package) that registers it
+# command -> the module (in this package) that registers it; `--help` lists the modules' commands
+# in this order: a user's path from an assembly to a Task's detail
 COMMANDS: dict[str, str] = {
-    "task-status": "task_status",
-    "describe-task": "describe",
-    "list-tasks": "tasks", "converge": "tasks", "exec": "tasks", "cancel-task": "tasks",
-    "task-action-detail": "tasks",
     "list-assemblies": "instances", "deploy": "instances", "stage": "instances", "ls": "instances",
     "list-nodes": "instances", "start": "instances", "stop": "instances", "delete-and-destroy": "instances",
+    "task-status": "task_status",
+    "list-tasks": "tasks", "converge": "tasks", "exec": "tasks", "cancel-task": "tasks",
+    "task-action-detail": "tasks",
+    "describe-task": "describe",
 }
 
 
 def modules_for(command: str | None) -> list[ModuleType]:
-    names = [COMMANDS[command]] if command in COMMANDS else sorted(set(COMMANDS.values()))
+    names = [COMMANDS[command]] if command in COMMANDS else list(dict.fromkeys(COMMANDS.values()))
     return [importlib.import_module(f"{__name__}.{name}") for name in names]

@@ -19,6 +19,7 @@ from kubectl_dtk import exit_codes
 from kubectl_dtk.client import ApiError, Body
 from kubectl_dtk.context import CommandError, Context
 from kubectl_dtk.follow import is_finished
+from kubectl_dtk.instance_support import is_id_of
 from kubectl_dtk.objects import as_list, emit
 from kubectl_dtk.views.describe import NewMessages, described, render, shown_kinds
 
@@ -31,9 +32,12 @@ Key = tuple[str, str]  # (namespace, name): with -A the same name may live in se
 
 
 def register(commands: Any, common_flags: Callable[..., argparse.ArgumentParser]) -> None:
-    parser = commands.add_parser("describe-task", parents=[common_flags()],
-                                 help="vappio's view of Tasks: state, progress, last update, messages")
-    parser.add_argument("tasks", nargs="*", metavar="TASK", help="these Tasks (default: every Task)")
+    text = "Tasks one line each, as vappio's describe-task: state, progress, last update, messages"
+    parser = commands.add_parser("describe-task", parents=[common_flags()], help=text,
+                                 description=f"{text[0].upper()}{text[1:]}. Without TASK: every Task of the "
+                                             "namespace (-A: of every namespace).")
+    parser.add_argument("tasks", nargs="*", metavar="TASK",
+                        help="these Tasks, by name or the ID list-tasks shows (default: every Task)")
     for flag, text in (("--show", "print notification messages"),
                        ("--show-error", "print error messages, with their stack traces"),
                        ("--show-debug", "print debug messages"),
@@ -93,28 +97,45 @@ def show(ctx: Context, tasks: Sequence[Body], kinds: frozenset[str]) -> None:
     ctx.out.write(render([described(task, qualified=ctx.all_namespaces) for task in tasks], kinds))
 
 
-def fetch(ctx: Context, names: Sequence[str]) -> list[Body]:
-    """The listed Tasks (exit 4 naming any that is missing), or every Task in creation order."""
-    if names and not ctx.all_namespaces:
-        return [_get(ctx, name) for name in names]
+def fetch(ctx: Context, refs: Sequence[str]) -> list[Body]:
+    """The listed Tasks, each by name or by the ID list-tasks shows (exit 4 naming any that is
+    missing), or every Task in creation order. With -A a name must be in one namespace only."""
+    if refs and not ctx.all_namespaces:
+        return _once([_get(ctx, ref) for ref in refs])
     items = sorted(ctx.client.list(r.TASK_PLURAL, all_namespaces=ctx.all_namespaces).get("items", []),
                    key=queue_key)
-    if not names:
-        return items
-    missing = [name for name in names if not any(_key(task)[1] == name for task in items)]
-    if missing:
-        raise CommandError(f'task "{missing[0]}" not found in any namespace', exit_codes.NOT_FOUND)
-    return [task for name in names for task in items if _key(task)[1] == name]
+    return _once([_one(ctx, items, ref) for ref in refs]) if refs else items
 
 
-def _get(ctx: Context, name: str) -> Body:
-    try:
-        return ctx.client.get(r.TASK_PLURAL, name)
-    except ApiError as error:
-        if error.not_found:
-            raise CommandError(f'task "{name}" not found in namespace "{ctx.client.namespace}"',
-                               exit_codes.NOT_FOUND) from error
-        raise
+def _once(tasks: Sequence[Body]) -> list[Body]:
+    """A Task named twice (by name and by ID) is shown once, where it was first named."""
+    return list({_key(task): task for task in tasks}.values())
+
+
+def _get(ctx: Context, ref: str) -> Body:
+    """One GET by name (the usual case); else the namespace's Task with that ID."""
+    if "/" not in ref:  # no object name: it must not become part of a URL
+        try:
+            return ctx.client.get(r.TASK_PLURAL, ref)
+        except ApiError as error:
+            if not error.not_found:
+                raise
+    return _one(ctx, ctx.client.list(r.TASK_PLURAL).get("items", []), ref)
+
+
+def _one(ctx: Context, items: Sequence[Body], ref: str) -> Body:
+    found = [task for task in items if _key(task)[1] == ref] or [task for task in items if is_id_of(ref, task)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        where = "any namespace" if ctx.all_namespaces else f'namespace "{ctx.client.namespace}"'
+        raise CommandError(f'task "{ref}" not found in {where}', exit_codes.NOT_FOUND)
+    if len({_key(task)[1] for task in found}) == 1:  # one name, several namespaces (-A)
+        spaces = ", ".join(sorted(_key(task)[0] for task in found))
+        raise CommandError(f'task "{ref}" is in several namespaces ({spaces}): choose one with -n',
+                           exit_codes.USAGE_OR_API)
+    names = ", ".join(sorted("/".join(_key(task)) for task in found))
+    raise CommandError(f'"{ref}" matches several tasks ({names}): name one', exit_codes.USAGE_OR_API)
 
 
 def block(ctx: Context, names: Sequence[str], tasks: list[Body], *, timeout: float | None,

@@ -22,10 +22,11 @@ from kubectl_dtk.instance_rows import (
     node_rows,
     with_namespaces,
 )
-from kubectl_dtk.instance_support import print_object, single_namespace, wants_object
-from kubectl_dtk.objects import as_list, emit, require
+from kubectl_dtk.instance_support import no_op, print_object, single_namespace, wants_object
+from kubectl_dtk.objects import as_list, emit, require, stall_note
 
 Flags = Callable[..., argparse.ArgumentParser]
+SI_HELP = "the service instance's name (as ls shows it)"
 POWER_NOTES = {"running": "the nodes start through a new task",
                "stopped": "a running task is cancelled, then the nodes stop"}
 
@@ -33,22 +34,24 @@ POWER_NOTES = {"running": "the nodes start through a new task",
 def register(commands: Any, common_flags: Flags) -> None:
     def add(name: str, run: Callable[[Context, argparse.Namespace], int], text: str, *,
             streams: bool = False) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = commands.add_parser(name, parents=[common_flags(streams=streams)], help=text)
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, parents=[common_flags(streams=streams)], help=text, description=text[0].upper() + text[1:] + ".")
         parser.set_defaults(run=run)
         return parser
 
     add("list-assemblies", run_list_assemblies, "assemblies, optionally of one module").add_argument(
         "module", metavar="MODULE", nargs="?", help="only this service module (spec.module, e.g. bigtop:spark)")
     add("ls", run_ls, "service instances (-A: in every namespace)")
-    add("list-nodes", run_list_nodes, "the nodes of a service instance").add_argument("instance", metavar="SI")
+    add("list-nodes", run_list_nodes, "the nodes of a service instance").add_argument("instance", metavar="SI",
+                                                                                      help=SI_HELP)
     creation.add_arguments(add("deploy", creation.run_deploy, "create a service instance and run its create task",
                                streams=True), streaming=True)
     creation.add_arguments(add("stage", creation.run_stage, "create a service instance without launching it"))
     for power in ("start", "stop"):
         add(power, run_power, f"set spec.power to {'running' if power == 'start' else 'stopped'}").add_argument(
-            "instance", metavar="SI")
+            "instance", metavar="SI", help=SI_HELP)
     delete = add("delete-and-destroy", run_delete, "delete a service instance and terminate its nodes")
-    delete.add_argument("instance", metavar="SI")
+    delete.add_argument("instance", metavar="SI", help=SI_HELP)
     delete.add_argument("-y", "--yes", action="store_true", help="do not ask for confirmation")
     delete.add_argument("--timeout", type=float, help=f"seconds to wait until it is gone (default "
                         f"{rm.DELETE_TIMEOUT_SECONDS:g}; exit 3)")
@@ -75,7 +78,13 @@ def run_list_assemblies(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_ls(ctx: Context, args: argparse.Namespace) -> int:
     items = _listed(ctx, r.INSTANCE_PLURAL)
-    return _emit_listing(ctx, INSTANCE_HEADERS, [instance_row(i) for i in items], items)
+    _emit_listing(ctx, INSTANCE_HEADERS, [instance_row(i) for i in items], items)
+    if ctx.output == "table":  # the table has no room for why; JSON and YAML carry the conditions
+        for item in items:
+            note = stall_note(item, qualified=ctx.all_namespaces)
+            if note:
+                ctx.warn(note)
+    return exit_codes.OK
 
 
 def run_list_nodes(ctx: Context, args: argparse.Namespace) -> int:
@@ -90,8 +99,7 @@ def run_power(ctx: Context, args: argparse.Namespace) -> int:
     wanted = "running" if args.command == "start" else "stopped"
     instance = require(ctx, r.INSTANCE_PLURAL, args.instance)
     if (instance.get("spec") or {}).get("power", "running") == wanted:
-        ctx.say(f"service instance {args.instance}: power is already {wanted}")
-        return exit_codes.OK
+        return no_op(ctx, f"service instance {args.instance}: power is already {wanted}", instance)
     patched = ctx.client.patch(r.INSTANCE_PLURAL, args.instance, {"spec": {"power": wanted}})
     if wants_object(ctx):
         print_object(ctx, patched)
@@ -104,13 +112,14 @@ def run_delete(ctx: Context, args: argparse.Namespace) -> int:
     single_namespace(ctx, args.command)
     instance = require(ctx, r.INSTANCE_PLURAL, args.instance)
     if not rm.confirmed(ctx, args.instance, assume_yes=args.yes):
-        ctx.say("Nothing deleted.")
-        return exit_codes.OK
-    ctx.client.delete(r.INSTANCE_PLURAL, args.instance)
-    ctx.say(f"service instance {args.instance} deletion requested: {rm.fate_of_nodes(instance)}")
-    if args.no_wait:
-        return exit_codes.OK
-    ctx.out.flush()
-    rm.wait_until_gone(ctx, args.instance, timeout=args.timeout)
-    ctx.say(f"service instance {args.instance} deleted")
+        return no_op(ctx, "Nothing deleted.", as_list([]))
+    deleted = ctx.client.delete(r.INSTANCE_PLURAL, args.instance)
+    say = ctx.warn if wants_object(ctx) else ctx.say  # with -o json|yaml stdout holds the object alone
+    say(f"service instance {args.instance} deletion requested: {rm.fate_of_nodes(instance)}")
+    if not args.no_wait:
+        ctx.out.flush()
+        rm.wait_until_gone(ctx, args.instance, timeout=args.timeout)
+        say(f"service instance {args.instance} deleted")
+    if wants_object(ctx):
+        print_object(ctx, deleted)
     return exit_codes.OK

@@ -12,9 +12,9 @@ from typing import Any
 
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
-from kubectl_dtk.client import Body
 from kubectl_dtk.context import CommandError, Context
-from kubectl_dtk.objects import latest_task, require
+from kubectl_dtk.instance_support import single_namespace, task_of
+from kubectl_dtk.objects import latest_task_of, require, stall_note
 from kubectl_dtk.refresh import refresh_task, show_task, snapshot_code
 from kubectl_dtk.streaming import stream_task
 
@@ -34,7 +34,8 @@ def register(commands: Any, common_flags: Callable[..., argparse.ArgumentParser]
     parser.add_argument("--wait", action="store_true", help="the same as -m refresh")
     parser.add_argument("-s", "--summarize", action="store_true",
                         help="fold node-group members into their group row (snapshot and refresh)")
-    parser.add_argument("--task", metavar="T", help="this Task of the instance instead of the latest one")
+    parser.add_argument("--task", metavar="T", help="this Task of the instance instead of the latest one: its "
+                        "name, or the ID list-tasks shows")
     parser.add_argument("--timeout", type=_seconds, metavar="SECONDS",
                         help="refresh and stream: give up after this long (exit code 3)")
     parser.set_defaults(run=run)
@@ -52,7 +53,12 @@ def _seconds(text: str) -> float:
 
 def run(ctx: Context, args: argparse.Namespace) -> int:
     mode = chosen_mode(args, output=ctx.output)  # usage errors before any API call
-    task = _task(ctx, args.instance, args.task)
+    single_namespace(ctx, args.command)
+    instance = require(ctx, r.INSTANCE_PLURAL, args.instance)
+    task = dict(task_of(ctx, args.instance, args.task)) if args.task else latest_task_of(ctx, instance)
+    note = stall_note(instance, shown_task=str(task["metadata"]["name"]))
+    if note:  # a Task can look fine while its instance is stuck (a spec the operator refuses)
+        ctx.warn(note)
     if mode == "stream":
         return stream_task(ctx, task["metadata"]["name"], timeout=args.timeout, jsonl=ctx.output == "jsonl")
     if mode == "refresh":
@@ -79,15 +85,3 @@ def chosen_mode(args: argparse.Namespace, *, output: str) -> str:
 
 def _usage(message: str) -> CommandError:
     return CommandError(message, exit_codes.USAGE_OR_API)
-
-
-def _task(ctx: Context, instance: str, name: str | None) -> Body:
-    """The instance's latest Task, or the named one if it is the instance's (else exit 4)."""
-    if not name:
-        return latest_task(ctx, instance)
-    require(ctx, r.INSTANCE_PLURAL, instance)
-    task = require(ctx, r.TASK_PLURAL, name)
-    owner = (task.get("spec") or {}).get("serviceInstanceRef", {}).get("name")
-    if owner != instance:
-        raise CommandError(f'task "{name}" is not a task of service instance "{instance}"', exit_codes.NOT_FOUND)
-    return task

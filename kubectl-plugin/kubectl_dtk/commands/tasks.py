@@ -15,12 +15,13 @@ from kubectl_dtk import task_ops_views as views
 from kubectl_dtk.context import CommandError, Context
 from kubectl_dtk.instance_support import (
     check_stream_output,
-    match_ref,
+    no_op,
     print_object,
     single_namespace,
+    task_of,
     wants_object,
 )
-from kubectl_dtk.objects import as_list, emit, latest_task, require, tasks_of
+from kubectl_dtk.objects import as_list, emit, latest_task, require, short_id, tasks_of
 from kubectl_dtk.streaming import stream_task
 
 Flags = Callable[..., argparse.ArgumentParser]
@@ -29,7 +30,8 @@ Flags = Callable[..., argparse.ArgumentParser]
 def register(commands: Any, common_flags: Flags) -> None:
     def add(name: str, run: Callable[[Context, argparse.Namespace], int], text: str, *,
             streams: bool = False) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = commands.add_parser(name, parents=[common_flags(streams=streams)], help=text)
+        parser: argparse.ArgumentParser = commands.add_parser(
+            name, parents=[common_flags(streams=streams)], help=text, description=text[0].upper() + text[1:] + ".")
         parser.add_argument("instance", metavar="SI", help="the service instance")
         parser.set_defaults(run=run)
         return parser
@@ -37,19 +39,22 @@ def register(commands: Any, common_flags: Flags) -> None:
     add("list-tasks", run_list_tasks, "the Tasks of a service instance, oldest first")
     _creating(add("converge", run_converge, "run the create workflow again", streams=True))
     execute = _creating(add("exec", run_exec, "run a workflow of the instance's assembly", streams=True))
-    execute.add_argument("workflow", metavar="WORKFLOW")
+    execute.add_argument("workflow", metavar="WORKFLOW", help="the workflow's name in the instance's assembly")
     execute.add_argument("params", metavar="k=v,...", nargs="*", help="the workflow's params")
     cancel = add("cancel-task", run_cancel, "cancel the given Task, or the running one")
     cancel.add_argument("task", metavar="TASK", nargs="?", help="its name or the ID list-tasks shows")
     detail = add("task-action-detail", run_action_detail, "every command of one row of a Task, with its output")
     detail.add_argument("index", metavar="INDEX", help="the row's index in task-status (7.1; a stage: 7)")
-    detail.add_argument("--task", help="this Task (name or ID) instead of the latest one")
+    detail.add_argument("--task", metavar="T", help="this Task (its name or the ID list-tasks shows) instead of "
+                        "the latest one")
 
 
 def _creating(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
     parser.add_argument("-s", "--stream-results", action="store_true", help="stream the Task until it ends")
     parser.add_argument("--timeout", type=float, help="seconds to stream before giving up (exit 3)")
-    parser.add_argument("-m", "--message", default="", help="a note kept on the Task (DTK's commit message)")
+    # No -m: in this plugin -m is task-status's --mode (DTK's `-m stream`); one letter, one meaning.
+    parser.add_argument("--message", default="", help="a note kept on the Task (DTK's commit message), shown "
+                        "by list-tasks")
     return parser
 
 
@@ -78,7 +83,8 @@ def _run_new_task(ctx: Context, args: argparse.Namespace, *, workflow: str, para
     if wants_object(ctx):
         print_object(ctx, created)
         return exit_codes.OK
-    (ctx.err if ctx.output == "jsonl" else ctx.out).write(f"task_id: {name}\n")
+    # task_id is the ID list-tasks shows (as DTK's was); every command takes it, or the name.
+    (ctx.err if ctx.output == "jsonl" else ctx.out).write(f"task_id: {short_id(created)}\ntask_name: {name}\n")
     if not args.stream_results:
         return exit_codes.OK
     ctx.out.flush()
@@ -100,22 +106,15 @@ def _create_task(ctx: Context, instance_name: str, *, workflow: str, params: Map
     return created
 
 
-def _task_of(ctx: Context, instance: str, ref: str) -> Mapping[str, Any]:
-    return match_ref(tasks_of(ctx, instance), ref, kind="task",
-                     where=f'for service instance "{instance}" in namespace "{ctx.client.namespace}"')
-
-
 def run_cancel(ctx: Context, args: argparse.Namespace) -> int:
     single_namespace(ctx, args.command)
     require(ctx, r.INSTANCE_PLURAL, args.instance)
-    task = _task_of(ctx, args.instance, args.task) if args.task else ops.running_task(tasks_of(ctx, args.instance))
+    task = task_of(ctx, args.instance, args.task) if args.task else ops.running_task(tasks_of(ctx, args.instance))
     if task is None:  # the wanted end state (nothing running) holds: not an error, as in DTK
-        ctx.say("No running tasks found")
-        return exit_codes.OK
+        return no_op(ctx, "No running tasks found", as_list([]))
     name, state = str(task["metadata"]["name"]), ops.state_of(task)
     if ops.is_finished(task):
-        ctx.say(f"task {name} has already ended ({state}): nothing to cancel")
-        return exit_codes.OK
+        return no_op(ctx, f"task {name} has already ended ({state}): nothing to cancel", task)
     patched = ctx.client.patch(r.TASK_PLURAL, name, {"spec": {"cancel": True}})
     if wants_object(ctx):
         print_object(ctx, patched)
@@ -128,7 +127,7 @@ def run_action_detail(ctx: Context, args: argparse.Namespace) -> int:
     single_namespace(ctx, args.command)
     if args.task:
         require(ctx, r.INSTANCE_PLURAL, args.instance)
-        task = _task_of(ctx, args.instance, args.task)
+        task = task_of(ctx, args.instance, args.task)
     else:
         task = latest_task(ctx, args.instance)
     steps = views.detail_steps(from_status(task.get("status") or {}), args.index)

@@ -10,7 +10,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from dtk_api.task_status import CommandResult, Step, StepError, TaskStatus, leaves, stages
+from dtk_api.task_status import CommandResult, Failure, Step, StepError, TaskStatus, leaves, stages
 from kubectl_dtk.views.model import GROUP_KIND
 
 
@@ -73,10 +73,14 @@ class StageEnd:
 
 @dataclass(frozen=True)
 class TaskEnd:
+    """`failure` is the Task's own: why it failed, also when no stage ran (bad input) or when the
+    rows that said it were dropped (a status the API server refused, SPEC 4)."""
+
     name: str
     state: str
     started_at: datetime | None
     ended_at: datetime | None
+    failure: Failure | None = None
 
     @property
     def key(self) -> str:
@@ -94,11 +98,14 @@ def _seconds(start: datetime | None, end: datetime | None) -> float | None:
     return None if start is None or end is None else (end - start).total_seconds()
 
 
-def stream_events(status: TaskStatus) -> list[StreamEvent]:
+def stream_events(status: TaskStatus, *, title: str = "") -> list[StreamEvent]:
     """Everything one snapshot says, in DTK's cursor order: stages run one after the other, so
-    the events stop at the first stage that has not started or has not ended."""
+    the events stop at the first stage that has not started or has not ended. `title` names a
+    Task that has no rows (it failed before its tree was made): it still opens and closes."""
     top = status.steps[0] if status.steps and not status.steps[0].index else None
-    if top is None or not (_has_started(top) or status.is_terminal):
+    if top is None:
+        return _rowless(status, title) if status.is_terminal else []
+    if not (_has_started(top) or status.is_terminal):
         return []
     events: list[StreamEvent] = [TaskStart(name=top.name, started_at=top.started_at or status.started_at)]
     for stage in stages(status.steps):
@@ -112,9 +119,15 @@ def stream_events(status: TaskStatus) -> list[StreamEvent]:
     if status.is_terminal:
         events.append(TaskEnd(
             name=top.name, state=status.state, started_at=top.started_at or status.started_at,
-            ended_at=top.ended_at or status.ended_at,
+            ended_at=top.ended_at or status.ended_at, failure=status.failure,
         ))
     return events
+
+
+def _rowless(status: TaskStatus, title: str) -> list[StreamEvent]:
+    return [TaskStart(name=title, started_at=status.started_at),
+            TaskEnd(name=title, state=status.state, started_at=status.started_at, ended_at=status.ended_at,
+                    failure=status.failure)]
 
 
 def _has_started(step: Step) -> bool:
@@ -132,12 +145,11 @@ def _stage_start(stage: Step, subtree: Sequence[Step]) -> StageStart:
 
 
 def _stage_end(stage: Step, subtree: Sequence[Step]) -> StageEnd:
-    """Action output per node; errors of the rows whose output is not shown (config and node rows,
-    or an action that failed before running anything), so that no failure goes unexplained."""
+    """Action output per node, then the errors of every row that has some: output alone does not
+    say why a killed command (a step timeout, no return code) or a row that ran nothing failed."""
     leaf_rows = list(leaves(subtree)) if subtree else [stage]
     with_output = [s for s in leaf_rows if s.kind == "action" and s.results]
-    shown = {s.index for s in with_output}
-    failing = [s for s in (stage, *subtree) if s.errors and s.index not in shown]
+    failing = [s for s in (stage, *subtree) if s.errors]
     return StageEnd(
         index=stage.index, name=stage.name, status=stage.status,
         started_at=stage.started_at, ended_at=stage.ended_at,

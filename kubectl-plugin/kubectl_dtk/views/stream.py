@@ -1,4 +1,5 @@
-"""`task-status -m stream`: DTK's stage-by-stage text (seed 000), or the same events as JSON lines.
+"""`task-status -m stream`: DTK's stage-by-stage text (seed 000), or the same events as JSON lines
+(stream_json.py).
 
 `StreamPrinter` follows a Task across the statuses a watch delivers and returns only what has
 not been printed yet, so the first status replays the finished stages from stage 1 (as DTK's
@@ -7,11 +8,9 @@ cursor did) and later ones add each stage's start part when it starts and end pa
 
 from __future__ import annotations
 
-import json
 from datetime import datetime
 
-from dtk_api.task_status import CommandResult, TaskStatus
-from dtk_api.timefmt import format_time
+from dtk_api.task_status import CommandResult, Failure, TaskStatus
 from kubectl_dtk.views.events import (
     NodeErrors,
     NodeResults,
@@ -24,8 +23,8 @@ from kubectl_dtk.views.events import (
 )
 from kubectl_dtk.views.model import as_utc
 from kubectl_dtk.views.printable import printable
+from kubectl_dtk.views.stream_json import render_event_json
 
-JSONL_VERSION = 1
 BRACKET = "=" * 25
 STAGE_OPENING = "=" * 60
 STAGE_CLOSING = "-" * 60
@@ -34,9 +33,11 @@ STAGE_CLOSING = "-" * 60
 class StreamPrinter:
     """Feed it every status seen; print what it returns. Stale or repeated statuses return ""."""
 
-    def __init__(self, *, jsonl: bool = False) -> None:
+    def __init__(self, *, jsonl: bool = False, title: str = "") -> None:
+        """`title` (the workflow's display name) names a Task whose status has no rows."""
         self._render = render_event_json if jsonl else render_event
         self._printed: set[str] = set()
+        self._title = title
 
     @property
     def finished(self) -> bool:
@@ -44,7 +45,11 @@ class StreamPrinter:
         return "task_end" in self._printed
 
     def feed(self, status: TaskStatus) -> str:
-        fresh = [event for event in stream_events(status) if event.key not in self._printed]
+        if status.steps and not status.steps[0].index:
+            # Kept: a final status may lose its rows (refused by the API server, SPEC 4) and the
+            # closing banner must still name what the opening one named.
+            self._title = status.steps[0].name
+        fresh = [event for event in stream_events(status, title=self._title) if event.key not in self._printed]
         self._printed.update(event.key for event in fresh)
         return "".join(self._render(event) for event in fresh)
 
@@ -71,7 +76,22 @@ def render_event(event: StreamEvent) -> str:
         case TaskEnd():
             seconds = event.duration_seconds
             total = f" (total duration: {seconds:.1f}s)" if seconds is not None else ""
-            return f"{BRACKET} end: '{event.name}'{total} {BRACKET}\n"
+            return _failure_lines(event.failure) + f"{BRACKET} end: '{event.name}'{total} {BRACKET}\n"
+
+
+def failure_text(failure: Failure) -> str:
+    """`step 3.1 on web: message`, the operator's own wording; a Task refused before any row ran
+    (bad input, its own timeout) has no step to name."""
+    where = f"step {failure.index}" + (f" on {failure.node}" if failure.node else "") if failure.index else ""
+    return f"{where}: {failure.message}" if where else failure.message
+
+
+def _failure_lines(failure: Failure | None) -> str:
+    """The last words before the closing banner, where a CI log's reader looks first."""
+    if failure is None or not failure.message:
+        return ""
+    first, *rest = printable(failure_text(failure)).rstrip().split("\n")
+    return "".join([f"TASK FAILED: {first}\n", *(f"  {line}\n" for line in rest)])
 
 
 def _stage_start(event: StageStart) -> str:
@@ -107,9 +127,10 @@ def _node_results(node: NodeResults) -> list[str]:
 
 
 def _command_lines(result: CommandResult) -> list[str]:
-    lines = [f"RUN: {printable(result.run)} ({result.type})"]
-    if result.return_code is not None:
-        lines.append(f"RETURN CODE: {result.return_code}")
+    # A stage's end is printed once it ended: a command without a return code by then was killed
+    # (a step timeout, a cancel), which the line says instead of leaving the RUN line hanging.
+    code = "none (the command was killed)" if result.return_code is None else result.return_code
+    lines = [f"RUN: {printable(result.run)} ({result.type})", f"RETURN CODE: {code}"]
     if result.truncated:
         lines.append("OUTPUT TRUNCATED: only the end of the output was kept")
     for title, text in (("STDOUT:", result.stdout), ("STDERR:", result.stderr)):
@@ -128,40 +149,3 @@ def _node_errors(node: NodeErrors) -> list[str]:
 def _indented(text: str) -> list[str]:
     """Every line two spaces in (DTK indented only the first); no trailing blank lines."""
     return [f"  {line}" if line else "" for line in text.rstrip().splitlines()]
-
-
-def render_event_json(event: StreamEvent) -> str:
-    """One JSON object per line; `version` changes only when a field changes meaning."""
-    kind, _, _ = event.key.partition(":")
-    body: dict[str, object] = {"version": JSONL_VERSION, "event": kind}
-    match event:
-        case TaskStart():
-            body |= {"task": event.name, "startedAt": _json_time(event.started_at)}
-        case StageStart():
-            body |= {"stage": event.index, "name": event.name, "startedAt": _json_time(event.started_at),
-                     "operation": event.operation, "nodes": list(event.nodes),
-                     "components": list(event.components), "actions": list(event.actions)}
-        case StageEnd():
-            body |= {"stage": event.index, "name": event.name, "status": event.status,
-                     **_json_span(event.started_at, event.ended_at, event.duration_seconds),
-                     "results": [_json_result(node.node, r) for node in event.results for r in node.results],
-                     "errors": [{"node": node.node, "type": e.type, "message": e.message}
-                                for node in event.errors for e in node.errors]}
-        case TaskEnd():
-            body |= {"task": event.name, "state": event.state,
-                     **_json_span(event.started_at, event.ended_at, event.duration_seconds)}
-    return json.dumps(body) + "\n"
-
-
-def _json_time(moment: datetime | None) -> str | None:
-    return format_time(moment) if moment else None
-
-
-def _json_span(start: datetime | None, end: datetime | None, seconds: float | None) -> dict[str, object]:
-    duration = None if seconds is None else round(seconds, 3)
-    return {"startedAt": _json_time(start), "endedAt": _json_time(end), "durationSeconds": duration}
-
-
-def _json_result(node: str, result: CommandResult) -> dict[str, object]:
-    return {"node": node, "run": result.run, "type": result.type, "returnCode": result.return_code,
-            "stdout": result.stdout, "stderr": result.stderr, "truncated": result.truncated}
