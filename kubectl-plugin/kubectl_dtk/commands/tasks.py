@@ -21,7 +21,7 @@ from kubectl_dtk.instance_support import (
     task_of,
     wants_object,
 )
-from kubectl_dtk.objects import as_list, emit, latest_task, require, short_id, tasks_of
+from kubectl_dtk.objects import as_list, emit, latest_task, require, short_id, stall_note, tasks_of
 from kubectl_dtk.streaming import stream_task
 
 Flags = Callable[..., argparse.ArgumentParser]
@@ -60,9 +60,12 @@ def _creating(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
 
 def run_list_tasks(ctx: Context, args: argparse.Namespace) -> int:
     single_namespace(ctx, args.command)
-    require(ctx, r.INSTANCE_PLURAL, args.instance)
+    instance = require(ctx, r.INSTANCE_PLURAL, args.instance)
     tasks = tasks_of(ctx, args.instance)
     emit(ctx, headers=views.TASK_HEADERS, rows=[views.task_row(t) for t in tasks], objects=as_list(tasks))
+    note = stall_note(instance, shown_task=str(tasks[-1]["metadata"]["name"]) if tasks else "")
+    if note and ctx.output == "table":  # `0 rows in set` alone would not say that none will come
+        ctx.warn(note)
     return exit_codes.OK
 
 
