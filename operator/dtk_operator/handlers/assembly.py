@@ -8,13 +8,17 @@ import kopf
 
 from dtk_api import resources as r
 from dtk_operator.engine.assemblies import assembly_removed, reconcile_assembly
+from dtk_operator.handlers.retrying import retry_later
 
 
 @kopf.on.resume(r.GROUP, r.VERSION, r.ASSEMBLY_PLURAL)
 @kopf.on.create(r.GROUP, r.VERSION, r.ASSEMBLY_PLURAL)
 @kopf.on.update(r.GROUP, r.VERSION, r.ASSEMBLY_PLURAL)
-async def assembly_changed(body: kopf.Body, memo: kopf.Memo, **_: Any) -> None:
-    await reconcile_assembly(memo.services, body)
+async def assembly_changed(body: kopf.Body, memo: kopf.Memo, retry: int, **_: Any) -> None:
+    try:
+        await reconcile_assembly(memo.services, body)
+    except Exception as error:
+        raise await retry_later(memo.services, r.ASSEMBLY_PLURAL, body, error, retry) from error
 
 
 def _removal(type: str | None, **_: Any) -> bool:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import itertools
+import logging
 from typing import Any
 
 import kopf
@@ -9,6 +12,17 @@ import kopf
 from dtk_api import resources as r
 from dtk_api.task_status import TERMINAL_TASK_STATES
 from dtk_operator.engine.runner import TaskRunner
+from dtk_operator.engine.trouble import (
+    GIVE_UP_AFTER_FAILURES,
+    REASON_OPERATOR_ERROR,
+    REPORT_AFTER_FAILURES,
+    backoff,
+    fail_task,
+)
+from dtk_operator.kube import events
+from dtk_operator.kube.problems import describe
+
+logger = logging.getLogger(__name__)
 
 
 def _unfinished(status: kopf.Status, **_: Any) -> bool:
@@ -36,4 +50,29 @@ async def task_seen(type: str | None, body: kopf.Body, memo: kopf.Memo, **_: Any
 @kopf.daemon(r.GROUP, r.VERSION, r.TASK_PLURAL, when=_unfinished, cancellation_backoff=10.0,
              cancellation_timeout=5.0, backoff=5.0)
 async def task_daemon(body: kopf.Body, memo: kopf.Memo, stopped: kopf.DaemonStopped, **_: Any) -> None:
-    await TaskRunner(memo.services, body, stopping=stopped.is_set)()
+    """A run that raises is tried again (it resumes from the status) after a capped backoff; a Task
+    whose run keeps failing is failed with the error, so it never stays unfinished (point 2)."""
+    services = memo.services
+    for failures in itertools.count(1):
+        try:
+            return await TaskRunner(services, body, stopping=stopped.is_set)()
+        except Exception as error:
+            text = describe(error)
+            logger.error("task %s: run failed (failure %d): %s", body["metadata"].get("name"), failures, text,
+                         exc_info=error)
+            if failures >= GIVE_UP_AFTER_FAILURES:
+                return await fail_task(services, body, failures=failures, error=text)
+            if failures >= REPORT_AFTER_FAILURES:
+                events.warning(body, reason=REASON_OPERATOR_ERROR,
+                               message=f"the operator failed {failures} times in a row running this task: {text}; "
+                                       f"retrying in {backoff(failures):g} s")
+            if await _stopped_within(stopped, backoff(failures)):
+                return
+
+
+async def _stopped_within(stopped: kopf.DaemonStopped, seconds: float) -> bool:
+    """Sleeps up to `seconds`; True as soon as kopf asks the daemon to stop (shutdown, deletion)."""
+    deadline = asyncio.get_running_loop().time() + seconds
+    while not stopped.is_set() and asyncio.get_running_loop().time() < deadline:
+        await asyncio.sleep(0.1)
+    return stopped.is_set()

@@ -16,6 +16,7 @@ import kmock
 from aiohttp import web
 
 from dtk_sandbox.kubeapi import admission, builtins, crds, errors, overrides
+from dtk_sandbox.kubeapi.authorization import Denials
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.registry import Registry
 from dtk_sandbox.kubeapi.router import Router, error_response
@@ -62,6 +63,8 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     # as kube-apiserver does. Off only to prove the operator's own defences against bad objects
     # (names and labels are still checked: a real server does so whatever the CRD says).
     validation: bool = True
+    # Requests refused with 403 as RBAC would (tests: an operator missing a permission).
+    denials: Denials = attrs.Factory(Denials)
     store: Store = attrs.field(init=False)
     _router: Router = attrs.field(init=False)
 
@@ -80,7 +83,7 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         namespace_spec = self.spec('', 'v1', 'namespaces')
         for name in self.namespaces:
             self.store.create(namespace_spec, None, {'metadata': {'name': name}})
-        self._router = Router(self.store)
+        self._router = Router(self.store, self.denials)
         self._mirror_resources()
 
     async def __call__(self, raw_request: web.BaseRequest) -> web.StreamResponse:

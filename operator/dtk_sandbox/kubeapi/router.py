@@ -7,6 +7,7 @@ import json
 from aiohttp import web
 
 from dtk_sandbox.kubeapi import discovery, errors, openapi, urls
+from dtk_sandbox.kubeapi.authorization import Denials, verb_of
 from dtk_sandbox.kubeapi.handlers import Call, Handlers
 from dtk_sandbox.kubeapi.specs import ResourceSpec
 from dtk_sandbox.kubeapi.store import Store
@@ -15,8 +16,9 @@ _HEALTH_PATHS = ('/healthz', '/livez', '/readyz')
 
 
 class Router:
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, denials: Denials | None = None) -> None:
         self._store = store
+        self._denials = denials or Denials()
         self._handlers = Handlers(store)
 
     async def respond(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
@@ -28,6 +30,7 @@ class Router:
     async def _route(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
         path = urls.parse(request.path)
         if path is not None:
+            self._denials.check(verb_of(request.method, path, request.query), path)
             call = Call(request=request, spec=self._resolve(path), path=path, body=body, now=self._store.clock())
             return await self._handlers.handle(call)
         if request.method != 'GET':
