@@ -76,3 +76,31 @@ def check_task_spec(spec: object) -> str:
     if not isinstance(timeout, int) or isinstance(timeout, bool) or timeout < 1:
         return f"spec.timeoutSeconds must be a whole number of seconds, 1 or more (got {timeout!r})"
     return ""
+
+
+def _is_text_map(value: object) -> bool:
+    return isinstance(value, Mapping) and all(isinstance(v, str) for v in value.values())
+
+
+def check_instance_spec(spec: object) -> str:
+    """The first problem of a ServiceInstance's spec shape that the CRD schema would have refused,
+    or "": what the operator reads must have the types it expects before anything uses it."""
+    if not isinstance(spec, Mapping):
+        return "spec must be an object"
+    ref = spec.get("assemblyRef")
+    if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str) or not ref.get("name"):
+        return "spec.assemblyRef.name must name an Assembly"
+    target = spec.get("target")
+    if not isinstance(target, Mapping):
+        return "spec.target must be an object"
+    if not isinstance(target.get("ec2", {}), Mapping):
+        return "spec.target.ec2 must be an object"
+    if not _is_text_map(spec.get("attributes", {})):
+        return "spec.attributes must map names to string values"
+    groups = spec.get("nodeGroups", [])
+    if not isinstance(groups, list) or not all(isinstance(g, Mapping) for g in groups):
+        return "spec.nodeGroups must be a list of {name, cardinality}"
+    for key, allowed in (("staged", (bool,)), ("power", (str,)), ("deletionPolicy", (str,))):
+        if key in spec and not isinstance(spec[key], allowed):
+            return f"spec.{key} has the wrong type (got {spec[key]!r})"
+    return ""

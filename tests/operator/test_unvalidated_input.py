@@ -129,3 +129,26 @@ def test_points_1_and_13_a_bad_task_timeout_fails_the_task_at_once_and_the_next_
     kube.event_seen("app-bad", "TaskFailed", kind="Warning")
     assert kube.finished_task("app-next", timeout=10)["status"]["state"] == "succeeded"
     assert "Traceback" not in operator.log.read_text(errors="replace")
+
+
+@pytest.mark.parametrize(("spec", "says"), [
+    ("garbage", "spec must be an object"),
+    ({"assemblyRef": {"name": "echo"}, "target": "nonsense"}, "spec.target must be an object"),
+    ({"assemblyRef": "echo", "target": {"provider": "local"}}, "spec.assemblyRef.name must name an Assembly"),
+    ({"assemblyRef": {"name": "echo"}, "target": {"provider": "local"}, "nodeGroups": "many"},
+     "spec.nodeGroups must be a list"),
+])
+def test_points_1_and_2_a_malformed_instance_is_stalled_saying_why_and_deleted_at_once(
+    unvalidated: tuple[Kube, OperatorProcess], spec: object, says: str
+) -> None:
+    kube, _ = unvalidated
+    kube.create(r.ASSEMBLY_PLURAL, echo_port())
+    kube.create(r.INSTANCE_PLURAL, {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND,
+                                    "metadata": {"name": "bent"}, "spec": spec})
+    stalled = condition(kube.condition_when(r.INSTANCE_PLURAL, "bent", "Stalled", timeout=15), "Stalled")
+    assert stalled["reason"] == "InvalidSpec" and says in stalled["message"], stalled
+    kube.event_seen("bent", "InvalidSpec", kind="Warning")
+
+    kube.delete(r.INSTANCE_PLURAL, "bent")
+    kube.wait("the instance to be gone", lambda: kube.get(r.INSTANCE_PLURAL, "bent") is None and "gone", timeout=10)
+    assert "the spec cannot be read" in kube.event_seen("bent", "CleanupAbandoned", kind="Warning").message

@@ -14,6 +14,7 @@ from dtk_api import resources as r
 from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly, whole_number
 from dtk_api.instance_status import InstanceFacts, Problem, instance_conditions, last_run, phase
 from dtk_api.templating import param_rule, unsafe_values
+from dtk_api.validation import check_instance_spec
 from dtk_operator.engine.services import InstanceKey, Services
 from dtk_operator.engine.tasks import summaries, tasks_of
 from dtk_operator.kube.client import Body
@@ -40,7 +41,9 @@ def cardinalities(spec: Mapping[str, Any], assembly: AssemblySpec) -> dict[str, 
 
 
 async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked:
-    spec = body.get("spec") or {}
+    if shape := check_instance_spec(body.get("spec")):  # stored without schema checks (SPEC 2)
+        return Checked(Problem(c.REASON_INVALID_SPEC, shape))
+    spec = body["spec"]
     namespace = body["metadata"]["namespace"]
     target = spec.get("target") or {}
     runs_locally = target.get("provider") == "local" or (
@@ -54,8 +57,8 @@ async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked
     if target.get("provider") == "ec2" and not (target.get("ec2") or {}).get("region"):
         return Checked(Problem(c.REASON_INVALID_SPEC, "the ec2 target needs target.ec2.region"))
     attributes = spec.get("attributes") or {}
-    unsafe = unsafe_values(attributes) if isinstance(attributes, Mapping) else ["attributes"]
-    if unsafe:  # the schema says so too; this holds objects stored under an older CRD (SPEC 2)
+    # The schema says so too; this holds objects stored under an older CRD (SPEC 2).
+    if unsafe := unsafe_values(attributes):
         return Checked(Problem(c.REASON_INVALID_SPEC, param_rule("attribute", unsafe[0])))
     ref = str((spec.get("assemblyRef") or {}).get("name", ""))
     asm_body = await services.kube.get(r.ASSEMBLY_PLURAL, namespace, ref) if ref else None
@@ -96,7 +99,7 @@ async def refresh_instance(services: Services, namespace: str, name: str, *, obs
         checked = await check_instance(services, body)
         status = body.get("status") or {}
         generation = observed if observed is not None else int(status.get("observedGeneration") or 0)
-        spec = body.get("spec") or {}
+        spec = body["spec"] if checked.problem is None or not check_instance_spec(body.get("spec")) else {}
         facts = InstanceFacts(
             generation=generation, staged=bool(spec.get("staged")), power=str(spec.get("power") or "running"),
             tasks=summaries(await tasks_of(services.kube, namespace, name)), problem=checked.problem,

@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from dtk_api import resources as r
+from dtk_api.validation import check_instance_spec
 from dtk_operator.engine.instances import cardinalities, check_instance, key_of, refresh_instance, revision
 from dtk_operator.engine.nodes import forget_nodes, recorded_nodes, remember_nodes, surplus_members
 from dtk_operator.engine.services import Services
 from dtk_operator.engine.tasks import create_task, is_terminal, tasks_of
+from dtk_operator.engine.trouble import let_go
 from dtk_operator.kube import events
 from dtk_operator.targets.base import TargetError
 
@@ -121,6 +123,8 @@ async def release_instance(services: Services, body: Mapping[str, Any]) -> None:
     """The finalizer's work: cancel the running Task, then (policy Delete) terminate every node."""
     namespace, name = key_of(body)
     await _wait_cancelled(services, namespace, name)
+    if problem := check_instance_spec(body.get("spec")):  # no target to terminate anything through
+        return let_go(body, why=f"the spec cannot be read ({problem})")
     fresh = await services.kube.get(r.INSTANCE_PLURAL, namespace, name) or body
     nodes = list(recorded_nodes(fresh).values())
     if (body.get("spec") or {}).get("deletionPolicy", "Delete") != "Delete":

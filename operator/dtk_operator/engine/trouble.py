@@ -16,7 +16,6 @@ from dtk_api import resources as r
 from dtk_api.timefmt import format_time
 from dtk_operator.engine.services import Services
 from dtk_operator.kube import events
-from dtk_operator.kube.problems import describe
 
 logger = logging.getLogger(__name__)
 
@@ -72,12 +71,11 @@ async def fail_task(services: Services, body: Mapping[str, Any], *, failures: in
         services.wakeup((namespace, instance)).set()
 
 
-def let_go(body: Mapping[str, Any], *, failures: int, error: Exception) -> None:
-    """The finalizer gives up on an instance it could not clean up: deletion goes on, and an Event
+def let_go(body: Mapping[str, Any], *, why: str) -> None:
+    """The finalizer gives up on an instance it cannot clean up: deletion goes on, and an Event
     names the machines that may be left (their ids are in the last status), so none is forgotten."""
     status = body.get("status") if isinstance(body.get("status"), Mapping) else {}
     nodes = [n for n in (status or {}).get("nodes") or [] if isinstance(n, Mapping)]
     left = ", ".join(f"{n.get('name')} ({n.get('instanceId') or 'no id'})" for n in nodes) or "none recorded"
     events.warning(body, reason="CleanupAbandoned",
-                   message=f"deletion went on after {failures} failed clean-ups ({describe(error)}); "
-                           f"nodes that may still run: {left}")
+                   message=f"deletion went on without cleaning up: {why}; nodes that may still run: {left}")

@@ -10,6 +10,7 @@ from dtk_api import resources as r
 from dtk_operator.engine.lifecycle import RetryLater, reconcile_instance, release_instance
 from dtk_operator.engine.trouble import GIVE_UP_AFTER_FAILURES, let_go
 from dtk_operator.handlers.retrying import retry_later
+from dtk_operator.kube.problems import describe
 
 
 @kopf.on.resume(r.GROUP, r.VERSION, r.INSTANCE_PLURAL)
@@ -32,5 +33,5 @@ async def instance_deleted(body: kopf.Body, memo: kopf.Memo, retry: int, **_: An
         raise kopf.TemporaryError(str(error), delay=error.delay) from error
     except Exception as error:
         if retry + 1 >= GIVE_UP_AFTER_FAILURES:  # bounded: deletion is never held by what we cannot do
-            return let_go(body, failures=retry + 1, error=error)
+            return let_go(body, why=f"{retry + 1} clean-ups failed ({describe(error)})")
         raise await retry_later(memo.services, r.INSTANCE_PLURAL, body, error, retry) from error
