@@ -1,24 +1,73 @@
-"""`dtk-operator sandbox`: a Kubernetes API emulator, an EC2 emulator and the operator, in one process."""
+"""`dtk-operator sandbox`: a Kubernetes API emulator, an EC2 emulator and the operator, in one process.
+
+One sandbox a folder: its kubeconfig and its nodes live there, and a second sandbox would overwrite
+the first one's kubeconfig and delete its nodes. The folder is held by an advisory lock that the
+kernel drops when the process ends, however it ends, so a crashed sandbox never leaves a stale lock.
+"""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import fcntl
 import logging
 import os
 import shutil
 import signal
 import sys
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from dtk_operator.engine.services import Options
-from dtk_sandbox.demo import run_demo
+from dtk_sandbox.demo import Demo, run_demo
 from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
 from dtk_sandbox.operator_thread import OperatorThread
 
 CRDS = Path(__file__).resolve().parents[2] / "crds"
+LOCK_FILE = "sandbox.lock"  # holds the holder's pid, for the refusal message only: the lock is the flock
+PID_WAIT_SECONDS = 1.0  # the holder writes its pid right after taking the lock; this covers that instant
+
+
+class SandboxError(RuntimeError):
+    """The sandbox cannot start (its folder is in use, its port taken): one line, exit 2."""
+
+
+@contextmanager
+def folder_lock(directory: Path) -> Iterator[None]:
+    """DIR is ours until the block ends; refused, with the holder's pid, while another sandbox has it.
+    Opening the lock file changes nothing in it, so a refused sandbox leaves DIR exactly as it was."""
+    fd = os.open(directory / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o644)  # not inherited by step processes
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise SandboxError(f"a sandbox is already running in {directory} (pid {_holder(fd)})") from None
+        os.ftruncate(fd, 0)
+        os.write(fd, f"{os.getpid()}\n".encode())
+        yield
+    finally:
+        os.close(fd)  # releases the lock
+
+
+def _holder(fd: int) -> str:
+    deadline = time.monotonic() + PID_WAIT_SECONDS
+    while True:
+        pid = os.pread(fd, 32, 0).decode(errors="replace").strip()
+        if pid or time.monotonic() >= deadline:
+            return pid or "unknown"
+        time.sleep(0.02)
+
+
+def _serve(api: ServedApi, port: int) -> None:
+    try:
+        api.start()
+    except OSError as error:
+        if error.errno == errno.EADDRINUSE:
+            raise SandboxError(f"port {port} is already in use (--port)") from error
+        raise SandboxError(f"cannot serve the API on 127.0.0.1:{port} ({error.strerror})") from error
 
 
 @contextmanager
@@ -37,12 +86,12 @@ def ec2_emulator() -> Iterator[str]:
 
 @contextmanager
 def sandbox(directory: Path, *, port: int = 0, validation: bool = True) -> Iterator[Path]:
-    """Everything started; yields the kubeconfig path. Stops everything on exit."""
-    directory.mkdir(parents=True, exist_ok=True)
-    shutil.rmtree(directory / "nodes", ignore_errors=True)  # the last sandbox's machines died with its API
+    """Everything started; yields the kubeconfig path. Stops everything on exit. The caller holds
+    `folder_lock(directory)`: this clears the folder's nodes."""
     api = ServedApi(KubeApiEmulator(validation=validation), port=port)
-    api.start()
+    _serve(api, port)  # first, so that a taken port leaves the folder as it was
     try:
+        shutil.rmtree(directory / "nodes", ignore_errors=True)  # the last sandbox's machines died with its API
         api.install_crds(CRDS)
         kubeconfig = write_kubeconfig(directory / "kubeconfig", api.url)
         os.environ["KUBECONFIG"] = str(kubeconfig)  # kopf's default login reads it
@@ -71,9 +120,14 @@ def _log_to(path: Path) -> None:
     root.setLevel(logging.INFO)
 
 
-def run_sandbox(*, demo: Path | None, directory: Path, port: int = 0, validation: bool = True) -> int:
+def run_sandbox(*, demo: Demo | None, directory: Path, port: int = 0, validation: bool = True) -> int:
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
+    with folder_lock(directory):
+        return _run_locked(demo=demo, directory=directory, port=port, validation=validation)
+
+
+def _run_locked(*, demo: Demo | None, directory: Path, port: int, validation: bool) -> int:
     _log_to(directory / "operator.log")  # the terminal is for the Task, the log file for the operator
     with sandbox(directory, port=port, validation=validation) as kubeconfig:
         print(f"export KUBECONFIG={kubeconfig}", flush=True)

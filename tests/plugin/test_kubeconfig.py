@@ -56,3 +56,15 @@ def test_credential_plugins_go_to_pykube(tmp_path: Path) -> None:
     token_user = load_connection(str(write(tmp_path / "t", context="t", cluster="c", server="http://x",
                                            user={"token": "abc"})))
     assert StdTransport.supports(token_user)
+
+
+def test_a_problem_names_the_file_that_holds_it(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    first = write(tmp_path / "first", context="one", cluster="c1", server="https://one", user={"token": "1"})
+    second = tmp_path / "second"
+    second.write_text(yaml.safe_dump({"clusters": [{"name": "c2", "cluster": {}}],
+                                      "contexts": [{"name": "two", "context": {"cluster": "c2"}}]}))
+    monkeypatch.setenv("KUBECONFIG", f"{first}:{second}")
+    with pytest.raises(KubeconfigError, match=f'^{second}: cluster "c2" has no server$'):
+        load_connection(context="two")
+    with pytest.raises(KubeconfigError, match=f'^{first}, {second}: context "three" not found$'):
+        load_connection(context="three")

@@ -29,6 +29,11 @@ class AlreadyExists(RuntimeError):
     """A create met an object of the same name: callers decide whether it is theirs."""
 
 
+class LoginError(ValueError):
+    """No way to the API server: no kubeconfig outside a pod, or a malformed kubeconfig. Permanent (the
+    person starting the operator must fix it), so the operator refuses to start instead of retrying."""
+
+
 class Refused(ValueError):
     """The API server refused the write itself (422 Invalid, 413, etcd's size limit): a permanent
     answer, the same write is refused again. The message is the server's."""
@@ -55,11 +60,18 @@ def _server_message(error: ApiException) -> str:
 
 
 def api_client_from(kubeconfig: str | None) -> Any:
-    """A kubeconfig file when one is named (or $KUBECONFIG), else the in-cluster service account."""
-    if kubeconfig:
-        return k8s_config.new_client_from_config(config_file=kubeconfig)
+    """Logged in with the kubeconfig file(s) (os.pathsep between them) or, for None, the pod's service
+    account (`login.resolve_kubeconfig` chooses). What the kubernetes client refuses (a missing
+    certificate file, say) becomes a LoginError, in one line."""
     configuration = k8s.Configuration()
-    k8s_config.load_incluster_config(client_configuration=configuration)
+    try:
+        if kubeconfig:
+            k8s_config.load_kube_config(config_file=kubeconfig, client_configuration=configuration)
+        else:
+            k8s_config.load_incluster_config(client_configuration=configuration)
+    except k8s_config.ConfigException as error:
+        source = f"kubeconfig {kubeconfig}" if kubeconfig else "the pod's service account"
+        raise LoginError(f"{source}: {' '.join(str(error).split())}") from error
     return k8s.ApiClient(configuration)
 
 
