@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Callable, Mapping
 
-from dtk_operator.kube.client import KubeClient, NotFound, Refused
+from dtk_operator.kube.client import Body, KubeClient, NotFound, Refused
 
 Snapshot = Callable[[], Mapping[str, object]]
 Fallback = Callable[[str], Mapping[str, object]]  # the server's refusal -> a status it will take
@@ -30,6 +30,8 @@ class StatusWriter:
         self._snapshot: Snapshot | None = None
         self._last: Mapping[str, object] | None = None
         self._loop: asyncio.Task[None] | None = None
+        self._sending = asyncio.Lock()
+        self._inflight: asyncio.Future[Body] | None = None
         self.writes = 0
 
     def mark(self, snapshot: Snapshot) -> None:
@@ -59,7 +61,7 @@ class StatusWriter:
         if status == self._last:
             return True
         try:
-            await self._kube.patch_status(self._plural, self._namespace, self._name, status)
+            await self._send(status)
         except NotFound:
             logger.info("%s/%s is gone; its status is no longer written", self._namespace, self._name)
             return True
@@ -79,6 +81,19 @@ class StatusWriter:
         if self._on_write is not None:
             self._on_write()
         return True
+
+    async def _send(self, status: Mapping[str, object]) -> None:
+        """One request at a time, applied in the order sent. Cancelling a caller (the loop, when a
+        flush takes over) must not cancel its request: the HTTP call runs on in a thread and could
+        land after a newer status, leaving an older one stored, e.g. a finished Task `executing`
+        forever. So the request is shielded, and the next one waits until it has been answered."""
+        async with self._sending:
+            if self._inflight is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.shield(self._inflight)
+            self._inflight = asyncio.ensure_future(
+                self._kube.patch_status(self._plural, self._namespace, self._name, status))
+            await asyncio.shield(self._inflight)
 
     async def _stop_loop(self) -> None:
         if self._loop is not None:

@@ -27,6 +27,11 @@ def verb_of(method: str, path: urls.ResourcePath, query: MultiMapping[str]) -> s
     return {'POST': 'create', 'PUT': 'update', 'PATCH': 'patch'}.get(method, method.lower())
 
 
+def resource_of(path: urls.ResourcePath) -> str:
+    """As RBAC rules name it: `tasks`, or `tasks/status` for a subresource."""
+    return path.plural + (f'/{path.subresource}' if path.subresource else '')
+
+
 @attrs.define
 class Denials:
     """(verb, group, resource) triples refused with 403; `resource` may name a subresource
@@ -44,7 +49,7 @@ class Denials:
             self._denied.discard((verb, group, resource))
 
     def check(self, verb: str, path: urls.ResourcePath) -> None:
-        resource = path.plural + (f'/{path.subresource}' if path.subresource else '')
+        resource = resource_of(path)
         with self._lock:
             denied = (verb, path.group, resource) in self._denied
         if denied:

@@ -17,6 +17,7 @@ from aiohttp import web
 
 from dtk_sandbox.kubeapi import admission, builtins, crds, errors, overrides
 from dtk_sandbox.kubeapi.authorization import Denials
+from dtk_sandbox.kubeapi.latency import Latency
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.registry import Registry
 from dtk_sandbox.kubeapi.router import Router, error_response
@@ -65,6 +66,8 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     validation: bool = True
     # Requests refused with 403 as RBAC would (tests: an operator missing a permission).
     denials: Denials = attrs.Factory(Denials)
+    # Requests answered late (tests: a loaded server that applies one client's requests out of order).
+    latency: Latency = attrs.Factory(Latency)
     store: Store = attrs.field(init=False)
     _router: Router = attrs.field(init=False)
 
@@ -83,7 +86,7 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         namespace_spec = self.spec('', 'v1', 'namespaces')
         for name in self.namespaces:
             self.store.create(namespace_spec, None, {'metadata': {'name': name}})
-        self._router = Router(self.store, self.denials)
+        self._router = Router(self.store, self.denials, self.latency)
         self._mirror_resources()
 
     async def __call__(self, raw_request: web.BaseRequest) -> web.StreamResponse:

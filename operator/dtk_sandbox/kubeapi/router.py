@@ -2,13 +2,15 @@
 From an HTTP request to the endpoint that serves it: health, discovery, or a resource verb.
 Every refusal becomes a ``v1 Status`` response with the matching HTTP code.
 """
+import asyncio
 import json
 
 from aiohttp import web
 
 from dtk_sandbox.kubeapi import discovery, errors, openapi, urls
-from dtk_sandbox.kubeapi.authorization import Denials, verb_of
+from dtk_sandbox.kubeapi.authorization import Denials, resource_of, verb_of
 from dtk_sandbox.kubeapi.handlers import Call, Handlers
+from dtk_sandbox.kubeapi.latency import Latency
 from dtk_sandbox.kubeapi.specs import ResourceSpec
 from dtk_sandbox.kubeapi.store import Store
 
@@ -16,9 +18,10 @@ _HEALTH_PATHS = ('/healthz', '/livez', '/readyz')
 
 
 class Router:
-    def __init__(self, store: Store, denials: Denials | None = None) -> None:
+    def __init__(self, store: Store, denials: Denials | None = None, latency: Latency | None = None) -> None:
         self._store = store
         self._denials = denials or Denials()
+        self._latency = latency or Latency()
         self._handlers = Handlers(store)
 
     async def respond(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
@@ -30,7 +33,10 @@ class Router:
     async def _route(self, request: web.BaseRequest, body: bytes) -> web.StreamResponse:
         path = urls.parse(request.path)
         if path is not None:
-            self._denials.check(verb_of(request.method, path, request.query), path)
+            verb = verb_of(request.method, path, request.query)
+            self._denials.check(verb, path)
+            if delay := self._latency.delay(verb, path.group, resource_of(path)):
+                await asyncio.sleep(delay)
             call = Call(request=request, spec=self._resolve(path), path=path, body=body, now=self._store.clock())
             return await self._handlers.handle(call)
         if request.method != 'GET':
