@@ -6,7 +6,6 @@ import argparse
 import os
 import sys
 from pathlib import Path
-from typing import Any
 
 from dtk_operator import logs
 
@@ -52,7 +51,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _run(args: argparse.Namespace) -> int:
     from dtk_operator.kube.client import LoginError
-    from dtk_operator.kube.login import login_fields, resolve_kubeconfig
+    from dtk_operator.kube.login import resolve_kubeconfig
 
     try:
         kubeconfig = resolve_kubeconfig(args.kubeconfig)
@@ -64,14 +63,9 @@ def _run(args: argparse.Namespace) -> int:
     import dtk_operator.settings  # noqa: F401
     from dtk_operator.engine.services import Options
 
-    @kopf.on.login()
-    def login(**_: Any) -> kopf.ConnectionInfo:
-        # kopf's own logins would try the service account first, whatever --kubeconfig says.
-        return kopf.ConnectionInfo(**login_fields(kubeconfig))
-
     options = Options(allow_local_target=args.allow_local_target, local_root=args.local_root,
                       metrics_port=args.metrics_port)
-    memo = kopf.Memo(options=options, kubeconfig=kubeconfig)
+    memo = kopf.Memo(options=options, kubeconfig=kubeconfig)  # the login handler reads it (handlers/login.py)
     kopf.run(
         clusterwide=not args.namespace, namespaces=args.namespace, memo=memo,
         standalone=not args.peering, peering_name=args.peering or None,
