@@ -227,3 +227,31 @@ def test_point_6_a_restarted_operator_kills_what_escaped_the_last_one_before_run
     assert any("killed 1 step process(es) left running by the previous operator run" in m["text"]
                for m in done["status"]["messages"])
     assert marks.read_text().splitlines() == ["started"]
+
+
+def test_point_6_a_daemon_that_a_finished_row_started_outlives_the_restart(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    # Row 2 starts a service on purpose and succeeds; row 3 is running when the operator dies. The
+    # restart kills only what belongs to rows it will run again.
+    service = component("service", "(setsid sleep 60 >/dev/null 2>&1 &) && echo started > service")
+    slow = component("slow", "echo slow >> slow && sleep 30")
+    kube.create(r.ASSEMBLY_PLURAL, assembly("svc", components=[service, slow], nodes={"a": ["service", "slow"]},
+                                            stages=[{"name": "service", "components": ["service"]},
+                                                    {"name": "slow", "components": ["slow"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("daemon", "svc"))
+    name = kube.first_task("daemon")
+    node = operator.local_root / kube.namespace / "daemon" / "a"
+    kube.wait("the slow row to start", lambda: (node / "slow").exists())
+    daemons = _processes_in(operator.local_root)
+    operator.kill()
+    kube.wait("the slow row's processes gone", lambda: len(_processes_in(operator.local_root)) == 1, timeout=5)
+    service_pid = _processes_in(operator.local_root)[0]
+    assert service_pid in daemons
+
+    operator.start()
+    kube.wait("the slow row to run again", lambda: _runs(node / "slow") == 2, timeout=30)
+    assert service_pid in _processes_in(operator.local_root), "the restart killed a finished row's service"
+    kube.patch(r.TASK_PLURAL, name, {"spec": {"cancel": True}})  # no need to sit through the 30 s
+    assert kube.finished_task(name)["status"]["state"] == "cancelled"
+    os.kill(service_pid, 9)

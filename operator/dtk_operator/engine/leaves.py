@@ -35,6 +35,7 @@ class LeafContext:
 
     namespace: str
     instance: str
+    task: str
     target: Target
     bindings: Mapping[str, Mapping[str, str]]
     remember: Callable[[NodeFacts], Awaitable[None]]
@@ -52,9 +53,10 @@ def _lookup(run: RunState, node: str, variables: Mapping[str, str]) -> Lookup:
     return lookup
 
 
-def _env(unit: WorkUnit, node: str) -> dict[str, str]:
+def _env(unit: WorkUnit, node: str, task: str, index: str) -> dict[str, str]:
     env = {env_name(k): v for k, v in unit.variables.items() if not k.startswith("component.")}
-    env.update(DTK_NODE=node, DTK_COMPONENT=unit.component)
+    # DTK_TASK and DTK_ROW also tell a restarted operator which processes a row it re-runs left.
+    env.update(DTK_NODE=node, DTK_COMPONENT=unit.component, DTK_TASK=task, DTK_ROW=index)
     return env
 
 
@@ -132,7 +134,7 @@ class LeafRunner:
         facts = self.run.nodes.get(work.node) or NodeFacts(name=work.node)
         results: list[CommandResult] = []
         for unit in work.units:
-            lookup, env = _lookup(self.run, work.node, unit.variables), _env(unit, work.node)
+            lookup, env = _lookup(self.run, work.node, unit.variables), _env(unit, work.node, self.ctx.task, index)
             for command in unit.commands:
                 text = render(command.run, lookup)
                 if reason := await self._skipped(facts, command, lookup, env):

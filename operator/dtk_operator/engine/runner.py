@@ -99,7 +99,7 @@ class TaskRunner:
         await self.run.writer.flush()  # users see `executing` and the tree before the first command ends
         await refresh_instance(self.services, *self.instance)
         leaf = LeafRunner(self.run, LeafContext(
-            namespace=self.namespace, instance=self.instance[1], target=target,
+            namespace=self.namespace, instance=self.instance[1], task=self.name, target=target,
             bindings=planned.bindings,
             remember=NodeRecorder(self.services, self.namespace, self.instance[1],
                                   gather_seconds=self.services.options.status_coalesce_seconds).remember,
@@ -108,8 +108,11 @@ class TaskRunner:
 
     async def _reap_previous_life(self) -> None:
         """Steps die with their operator (SPEC 5); this makes sure of it before any row runs again:
-        whatever the previous life left running on this host for the instance is killed first."""
-        killed = await self.services.targets.local.reap(*self.instance)
+        what the previous life was running on this host for the rows still to run is killed first."""
+        # Every row not stored as succeeded will run (again): a row's start may not have been
+        # stored before the crash, so `executing` alone would miss some.
+        to_run = [s.index for s in self.run.status.steps if s.status != "succeeded"]
+        killed = await self.services.targets.local.reap(*self.instance, self.name, to_run)
         if killed:
             self.run.log("notification", f"killed {len(killed)} step process(es) left running by the previous "
                                          "operator run before running its rows again")

@@ -11,13 +11,13 @@ import contextlib
 import os
 import shutil
 import signal
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
 from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, NodeRequest, TargetError
 from dtk_operator.targets.output import TailBuffer, drain
-from dtk_operator.targets.processes import guarded_command, owner_environment, parent_death_hook, reap_previous_life
+from dtk_operator.targets.processes import REAPER, owner_environment, reap_previous_life
 
 # The operator's own environment may hold credentials: steps get only these from it.
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
@@ -71,9 +71,9 @@ class LocalTarget:
                **owner_environment(self.instance_dir(command.namespace, command.instance))}
         return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
 
-    async def reap(self, namespace: str, instance: str) -> list[int]:
-        """Kills what a previous operator life left running for this instance (see processes.py)."""
-        return await reap_previous_life(self.instance_dir(namespace, instance))
+    async def reap(self, namespace: str, instance: str, task: str, rows: Collection[str]) -> list[int]:
+        """Kills what a previous operator life left running for these rows (see processes.py)."""
+        return await reap_previous_life(self.instance_dir(namespace, instance), task, rows)
 
     async def release(self, namespace: str, instance: str, nodes: Sequence[NodeFacts], *,
                       everything: bool = False) -> None:
@@ -98,12 +98,19 @@ def _kill_group(process: asyncio.subprocess.Process) -> None:
 
 async def run_shell(script: str, *, cwd: Path, env: Mapping[str, str], timeout: float | None) -> CommandOutcome:
     """`/bin/sh -c script` in its own process group, so a timeout or cancel kills its children too,
-    and so does the operator's death (processes.py)."""
+    and so does the operator's death (processes.py: the reaper knows the group)."""
     process = await asyncio.create_subprocess_exec(
-        *guarded_command(script), cwd=cwd, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-        start_new_session=True, preexec_fn=parent_death_hook(),
+        "/bin/sh", "-c", script, cwd=cwd, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
     )
+    REAPER.track(process.pid)  # the group's id is its leader's pid
+    try:
+        return await _outcome(process, timeout)
+    finally:
+        REAPER.forget(process.pid)
+
+
+async def _outcome(process: asyncio.subprocess.Process, timeout: float | None) -> CommandOutcome:
     out, err = TailBuffer(), TailBuffer()
     readers = asyncio.gather(drain(process.stdout, out), drain(process.stderr, err), process.wait())
     timed_out = False

@@ -1,28 +1,30 @@
 """Step processes that die with the operator that started them (SPEC 5: no orphan finishes a step).
 
-Two layers, because the kernel's parent-death signal reaches only the direct child:
-- each step runs under a small `/bin/sh` guard, the leader of its own process group, that the
-  kernel signals (PR_SET_PDEATHSIG) when the operator dies; the guard then kills its whole group,
-  so the step's children and grandchildren go too, not only the shell;
+Two layers:
+- a reaper: one small process per operator life, holding the read end of a pipe. The operator
+  tells it the process group of every step it starts and ends. When the operator dies, however
+  it dies (SIGKILL included), the kernel closes the pipe, the reaper reads end-of-file and kills
+  every group still listed: the steps, their children and grandchildren. Steps themselves start
+  as plainly as before (no hook between fork and exec, which costs several ms per step);
 - every step carries its owner in its environment (the instance's folder and this operator
-  life's id), so a restarted operator finds and kills whatever a previous life left behind
-  (a step that escaped its group, or a guard forked in the instant its operator died) before it
-  runs any row of that instance again.
+  life's id), so a restarted operator finds and kills whatever a previous life left behind (a
+  process that left its step's group, or a step started in the instant its operator died,
+  before the reaper heard of it) before it runs any row of that instance again.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import ctypes
-import functools
 import logging
 import os
 import signal
+import subprocess
 import sys
+import threading
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Collection, Mapping
 from pathlib import Path
 
 logger = logging.getLogger(__name__)
@@ -32,32 +34,56 @@ LIFE_VARIABLE = "DTK_STEP_LIFE"  # which operator life started it
 THIS_LIFE = uuid.uuid4().hex
 REAP_DEADLINE_SECONDS = 10.0  # SIGKILLed processes are gone within milliseconds unless stuck in the kernel
 
-# $1 is the step. `wait` returns as soon as the trapped signal arrives, and `kill 0` signals the
-# guard's own process group: the step and everything it started.
-_GUARD = 'trap "kill -KILL 0" TERM; /bin/sh -c "$1" & wait $!; exit $?'
-_PR_SET_PDEATHSIG = 1
+# The reaper's whole program: "+PGID" / "-PGID" lines; at end-of-file, SIGKILL what is listed.
+# `-S`: no site import, it starts in a few ms and holds no memory worth mentioning.
+_REAPER = """
+import os, signal, sys
+groups = set()
+for line in sys.stdin:
+    (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
+for group in groups:
+    try:
+        os.killpg(group, signal.SIGKILL)
+    except OSError:
+        pass
+"""
 
 
-def guarded_command(script: str) -> list[str]:
-    return ["/bin/sh", "-c", _GUARD, "dtk-step", script]
+class Reaper:
+    """Started on first use; one per operator process (see the module's docstring)."""
+
+    def __init__(self) -> None:
+        self._process: subprocess.Popen[bytes] | None = None
+        self._lock = threading.Lock()  # the sandbox runs the operator in a thread of its own
+
+    def _pipe(self) -> int:
+        with self._lock:
+            if self._process is None or self._process.poll() is not None:
+                # A session of its own: a signal to the operator's process group (a terminal's
+                # Ctrl-C) must not take the reaper along before it has done its work.
+                self._process = subprocess.Popen([sys.executable, "-S", "-c", _REAPER], stdin=subprocess.PIPE,
+                                                 stdout=subprocess.DEVNULL, start_new_session=True)
+            assert self._process.stdin is not None
+            return self._process.stdin.fileno()
+
+    def _tell(self, line: str) -> None:
+        try:
+            os.write(self._pipe(), line.encode())
+        except OSError as error:  # the reaper died: the next step starts a new one
+            logger.warning("step reaper unavailable (%s); a restart still kills leftovers", error)
+
+    def track(self, group: int) -> None:
+        self._tell(f"+{group}\n")
+
+    def forget(self, group: int) -> None:
+        self._tell(f"-{group}\n")
 
 
-@functools.cache
-def parent_death_hook() -> Callable[[], None] | None:
-    """Runs in the child between fork and exec: ask for SIGTERM when the operator dies, and give
-    up at once if it already died in between (the signal would never come)."""
-    if not sys.platform.startswith("linux"):
-        return None  # elsewhere (a developer's macOS) only the restart's reaping applies
-    prctl = ctypes.CDLL(None, use_errno=True).prctl  # looked up once, here: the child only calls it
-    # The parent is this process: the pid is read when the hook is made, never in the child.
-    parent = os.getpid()
+REAPER = Reaper()
 
-    def hook() -> None:
-        prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
-        if os.getppid() != parent:
-            os.kill(os.getpid(), signal.SIGKILL)
 
-    return hook
+TASK_VARIABLE = "DTK_TASK"  # set by the engine for every step: the Task and the row it runs for
+ROW_VARIABLE = "DTK_ROW"
 
 
 def owner_environment(scope: Path) -> dict[str, str]:
@@ -73,21 +99,23 @@ def _environ(pid: str) -> Mapping[str, str]:
     return {key.decode(errors="replace"): value.decode(errors="replace") for key, _, value in pairs}
 
 
-def leftovers(scope: Path) -> list[int]:
-    """Processes of an earlier operator life still running a step of this scope."""
+def leftovers(scope: Path, task: str, rows: Collection[str]) -> list[int]:
+    """Processes an earlier operator life started for these rows of this Task in `scope`. Only
+    those: a daemon that a finished row started on purpose is the node's business, not a leftover."""
     found = []
     for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
         if entry.isdigit():
             env = _environ(entry)
-            if env.get(SCOPE_VARIABLE) == str(scope) and env.get(LIFE_VARIABLE) != THIS_LIFE:
+            if (env.get(SCOPE_VARIABLE) == str(scope) and env.get(LIFE_VARIABLE) != THIS_LIFE
+                    and env.get(TASK_VARIABLE) == task and env.get(ROW_VARIABLE) in rows):
                 found.append(int(entry))
     return found
 
 
-def _kill_and_wait(scope: Path) -> list[int]:
+def _kill_and_wait(scope: Path, task: str, rows: Collection[str]) -> list[int]:
     deadline = time.monotonic() + REAP_DEADLINE_SECONDS
     killed: set[int] = set()
-    while found := leftovers(scope):
+    while found := leftovers(scope, task, rows):
         for pid in found:
             with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.kill(pid, signal.SIGKILL)
@@ -98,10 +126,12 @@ def _kill_and_wait(scope: Path) -> list[int]:
     return sorted(killed)
 
 
-async def reap_previous_life(scope: Path) -> list[int]:
-    """Kills every step process an earlier life of the operator left running in `scope`, and
-    returns once they are gone (pids killed). Called before an interrupted Task runs again."""
-    killed = await asyncio.to_thread(_kill_and_wait, scope)
+async def reap_previous_life(scope: Path, task: str, rows: Collection[str]) -> list[int]:
+    """Kills what an earlier life of the operator left running for these rows (the ones it was
+    running when it died) and returns once they are gone (pids killed). Called before they run again."""
+    if not rows:
+        return []
+    killed = await asyncio.to_thread(_kill_and_wait, scope, task, rows)
     if killed:
         logger.warning("killed %d step process(es) left by a previous operator run in %s: %s",
                        len(killed), scope, killed)
