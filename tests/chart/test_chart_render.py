@@ -20,6 +20,8 @@ import helm_python
 import pytest
 import yaml
 
+import dtk_operator.__main__ as dtk_operator_cli
+
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "dtk-operator"
 RELEASE, NAMESPACE = "dtk", "dtk-system"
@@ -208,6 +210,21 @@ def test_the_disruption_budget_covers_the_operator_pods(chart: helm_python.Chart
     pod_labels = one(objects, "Deployment")["spec"]["template"]["metadata"]["labels"]
     assert budget["apiVersion"] == "policy/v1" and budget["spec"]["maxUnavailable"] == 1
     assert selects(budget["spec"]["selector"]["matchLabels"], pod_labels)
+
+
+# The operator's own command line reads the flags the chart passes.
+
+@pytest.mark.parametrize("values", [{}, HA_VALUES, {"allowLocalTarget": True, "logLevel": "debug"}],
+                         ids=["defaults", "ha", "local-debug"])
+def test_dtk_operator_run_accepts_the_args(chart: helm_python.Chart, values: dict[str, Any]) -> None:
+    args = operator_container(render(chart, values))["args"]
+    parsed = dtk_operator_cli._parser().parse_args(["run", *args])  # the image runs `dtk-operator run ARGS`
+    ha = values is HA_VALUES
+    assert (parsed.all_namespaces, parsed.namespace) == ((False, ["a", "b"]) if ha else (True, []))
+    assert (parsed.metrics_port, parsed.liveness) == (9090, "http://0.0.0.0:8080/healthz")
+    assert (parsed.leader_elect, parsed.lease_name, parsed.lease_namespace) == (
+        (True, FULLNAME, NAMESPACE) if ha else (False, None, None))
+    assert parsed.allow_local_target == parsed.verbose == bool(values.get("allowLocalTarget"))
 
 
 # Other switches.
