@@ -41,3 +41,23 @@ clean:
 chart-crds:
 	rm -f helm/dtk-operator/crds/*.yaml
 	cp crds/*.yaml helm/dtk-operator/crds/
+
+# The container image (SPEC section 9): built offline from the repo with Debian's mmdebstrap and
+# buildah, written to dist/ as an OCI archive (image/build.sh); image-test runs the operator from
+# that archive against the sandbox's API (image/test-image.sh). Both install the Debian packages
+# they need. Neither is part of `make test`: they take minutes and need root.
+IMAGE_VERSION := $(shell sed -n 's/^version = "\(.*\)"$$/\1/p' pyproject.toml)
+IMAGE_ARCHIVE := dist/dtk-operator-$(IMAGE_VERSION).oci.tar
+IMAGE_INPUTS := Containerfile image/build.sh image/common.sh pyproject.toml README.md \
+	$(shell find operator kubectl-plugin -name '*.py' -o -name py.typed)
+
+.PHONY: image image-test
+
+image: $(STAMP)
+	timeout 1800 image/build.sh
+
+$(IMAGE_ARCHIVE): $(IMAGE_INPUTS) | $(STAMP)
+	timeout 1800 image/build.sh
+
+image-test: $(IMAGE_ARCHIVE) $(STAMP)
+	timeout 900 image/test-image.sh $(IMAGE_ARCHIVE)
