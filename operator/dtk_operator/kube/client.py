@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import importlib.metadata
 import json
 from collections.abc import Mapping
 from typing import Any, cast
@@ -19,6 +20,7 @@ from kubernetes.client.exceptions import ApiException
 from dtk_api.resources import GROUP, VERSION
 
 Body = dict[str, Any]
+USER_AGENT = f"dtk-operator/{importlib.metadata.version('kube-dtk')}"  # kopf sends its own: kopf/<version>
 
 
 class NotFound(LookupError):
@@ -72,7 +74,9 @@ def api_client_from(kubeconfig: str | None) -> Any:
     except k8s_config.ConfigException as error:
         source = f"kubeconfig {kubeconfig}" if kubeconfig else "the pod's service account"
         raise LoginError(f"{source}: {' '.join(str(error).split())}") from error
-    return k8s.ApiClient(configuration)
+    api = k8s.ApiClient(configuration)
+    api.user_agent = USER_AGENT  # the API server's audit log (and the test emulator) tell our calls apart
+    return api
 
 
 class KubeClient:

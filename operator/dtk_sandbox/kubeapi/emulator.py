@@ -16,7 +16,7 @@ import kmock
 from aiohttp import web
 
 from dtk_sandbox.kubeapi import admission, builtins, crds, errors, overrides
-from dtk_sandbox.kubeapi.authorization import Denials
+from dtk_sandbox.kubeapi.authorization import AccessLog, Denials, Enforcement, access_of, requester_of
 from dtk_sandbox.kubeapi.latency import Latency
 from dtk_sandbox.kubeapi.objects import Body
 from dtk_sandbox.kubeapi.registry import Registry
@@ -66,6 +66,10 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     validation: bool = True
     # Requests refused with 403 as RBAC would (tests: an operator missing a permission).
     denials: Denials = attrs.Factory(Denials)
+    # The distinct accesses each client made, by User-Agent product (tests: what the operator uses).
+    accesses: AccessLog = attrs.Factory(AccessLog)
+    # RBAC from roles for chosen clients, answered with 403 (tests: a chart's roles are enough).
+    enforcement: Enforcement = attrs.Factory(Enforcement)
     # Requests answered late (tests: a loaded server that applies one client's requests out of order).
     latency: Latency = attrs.Factory(Latency)
     store: Store = attrs.field(init=False)
@@ -90,7 +94,10 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
         self._mirror_resources()
 
     async def __call__(self, raw_request: web.BaseRequest) -> web.StreamResponse:
+        requester, access = requester_of(raw_request), access_of(raw_request)
+        self.accesses.record(requester, access)
         try:
+            self.enforcement.check(requester, access)  # authorised before the body is read, as kube-apiserver does
             body = await _read_body(raw_request)
         except errors.ApiError as error:
             return error_response(error)
