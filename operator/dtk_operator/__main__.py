@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import argparse
 import os
+import socket
 import sys
+import uuid
 from pathlib import Path
+from typing import Any
 
 from dtk_operator import logs
+from dtk_operator.kube.leases import DEFAULT_LEASE_NAME, Election, Timing
 
 # The same words as the README's; a test holds them together.
 LOGIN_ORDER = ("It logs in with --kubeconfig FILE, else $KUBECONFIG, else the pod's service account when in a "
                "pod, else ~/.kube/config (controller-runtime's order).")
+ELECTION = ("With --leader-elect, replicas share one Lease: the one holding it runs everything, the others "
+            "stand by and take over when it stops renewing (--lease-duration after its last renewal) or "
+            "releases it on SIGTERM. The timings are controller-runtime's; change them only for tests.")
 USAGE_ERROR = 2  # as argparse exits on bad flags: the command line or its files must change
 
 
@@ -38,6 +45,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--liveness", default="", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument("--metrics-port", type=int, default=9090, help="Prometheus /metrics port (0: none)")
     run.add_argument("-v", "--verbose", action="store_true")
+    _election_flags(run)
     sandbox = commands.add_parser("sandbox", help="emulated Kubernetes API + EC2 + the operator, in one process")
     sandbox.add_argument("--demo", type=Path, metavar="FILE", help="apply FILE, stream its Task, exit with its outcome")
     sandbox.add_argument("--dir", type=Path, default=Path(".dtk-sandbox"), help="where the kubeconfig and nodes live")
@@ -49,13 +57,68 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+class ElectionError(ValueError):
+    """Leader-election flags that cannot work together: the command line must change."""
+
+
+def _identity() -> str:
+    """$POD_NAME (the chart sets it), else this host's name and a random suffix, as client-go's examples:
+    two processes on one machine must never share an identity."""
+    return os.environ.get("POD_NAME") or f"{socket.gethostname()}_{uuid.uuid4().hex[:10]}"
+
+
+def _election_flags(run: argparse.ArgumentParser) -> None:
+    group = run.add_argument_group("leader election (for more than one replica)", ELECTION)
+    group.add_argument("--leader-elect", action="store_true",
+                       help="hold a coordination.k8s.io/v1 Lease before handling anything; stand by while "
+                            "another replica holds it")
+    group.add_argument("--lease-name", help=f"the Lease's name (default: {DEFAULT_LEASE_NAME})")
+    group.add_argument("--lease-namespace", help="the Lease's namespace (default: $POD_NAMESPACE, else the "
+                                                 "kubeconfig context's namespace or in a pod its service "
+                                                 "account's, else default)")
+    default = Timing()
+    group.add_argument("--lease-duration", type=int, metavar="SECONDS",
+                       help=f"how long a standby waits on a Lease nobody renews before taking it "
+                            f"(default: {default.lease_duration})")
+    group.add_argument("--renew-deadline", type=float, metavar="SECONDS",
+                       help=f"how long a leader tries to renew before it kills its steps and exits "
+                            f"(default: {default.renew_deadline:g})")
+    group.add_argument("--retry-period", type=float, metavar="SECONDS",
+                       help=f"between two checks or renewals (default: {default.retry_period:g})")
+
+
+def _election(args: argparse.Namespace, kubeconfig: str | None) -> Election | None:
+    """The election asked for, with the defaults filled in; None without --leader-elect."""
+    tuned = {"lease_duration": args.lease_duration, "renew_deadline": args.renew_deadline,
+             "retry_period": args.retry_period}
+    named = (args.lease_name, args.lease_namespace)
+    if not args.leader_elect:
+        if any(v is not None for v in (*named, *tuned.values())):
+            raise ElectionError("--lease-name, --lease-namespace, --lease-duration, --renew-deadline and "
+                                "--retry-period need --leader-elect")
+        return None
+    if args.peering:
+        raise ElectionError("--peering (kopf's peering) and --leader-elect exclude each other: use --leader-elect")
+    timing = Timing(**{k: v for k, v in tuned.items() if v is not None})
+    problem = timing.problem()
+    if problem:
+        raise ElectionError(problem)
+    from dtk_operator.kube.login import context_namespace
+
+    namespace = args.lease_namespace or os.environ.get("POD_NAMESPACE") or context_namespace(kubeconfig) \
+        or "default"
+    return Election(namespace=namespace, name=args.lease_name or DEFAULT_LEASE_NAME, identity=_identity(),
+                    timing=timing)
+
+
 def _run(args: argparse.Namespace) -> int:
     from dtk_operator.kube.client import LoginError
     from dtk_operator.kube.login import resolve_kubeconfig
 
     try:
         kubeconfig = resolve_kubeconfig(args.kubeconfig)
-    except LoginError as error:
+        election = _election(args, kubeconfig)
+    except (LoginError, ElectionError) as error:
         return _refuse("run", error)
     import kopf
 
@@ -66,12 +129,38 @@ def _run(args: argparse.Namespace) -> int:
     options = Options(allow_local_target=args.allow_local_target, local_root=args.local_root,
                       metrics_port=args.metrics_port)
     memo = kopf.Memo(options=options, kubeconfig=kubeconfig)  # the login handler reads it (handlers/login.py)
+    if election is not None:
+        return _run_elected(args, election, memo)
     kopf.run(
         clusterwide=not args.namespace, namespaces=args.namespace, memo=memo,
         standalone=not args.peering, peering_name=args.peering or None,
         liveness_endpoint=args.liveness or None,
     )
     return 0
+
+
+def _run_elected(args: argparse.Namespace, election: Election, memo: Any) -> int:
+    """kopf (always standalone: no peering) runs only while this process holds the Lease."""
+    import kopf
+
+    from dtk_operator.kube.client import api_client_from
+    from dtk_operator.kube.lease_api import LeaseApi
+    from dtk_operator.leadership import run_elected
+    from dtk_operator.metrics import Metrics
+
+    metrics = memo.metrics = Metrics()  # served by this process from the start, standby included
+    if args.metrics_port:
+        metrics.serve(args.metrics_port)
+    lease = f"{election.namespace}/{election.name}"
+    metrics.leader.labels(lease).set(0)
+
+    async def operate() -> None:
+        await kopf.operator(clusterwide=not args.namespace, namespaces=args.namespace, memo=memo, standalone=True,
+                            liveness_endpoint=args.liveness or None)
+
+    api = LeaseApi(api_client_from(memo.kubeconfig), election.namespace, election.name)
+    return run_elected(election, api, operate=operate, liveness=args.liveness,
+                       leading=lambda leads: metrics.leader.labels(lease).set(int(leads)))
 
 
 def _sandbox(args: argparse.Namespace) -> int:

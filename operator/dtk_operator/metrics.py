@@ -38,6 +38,9 @@ class Metrics:
                            registry=r)
         self.status_writes = Counter("dtk_status_writes_total", "Status writes, by kind of object", ["kind"],
                                      registry=r)
+        # controller-runtime's leader_election_master_status: which replica works (--leader-elect only).
+        self.leader = Gauge("dtk_leader_election_status", "1 while this process holds the Lease, 0 while it "
+                            "stands by", ["lease"], registry=r)
 
     def aws_call(self, operation: str, outcome: str) -> None:
         self.aws_calls.labels(operation, outcome).inc()

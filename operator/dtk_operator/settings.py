@@ -34,8 +34,9 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     options: Options = memo.options
     api = api_client_from(memo.get("kubeconfig"))
     kube = KubeClient(api)
-    metrics = Metrics()
+    served = memo.get("metrics")  # `run --leader-elect` serves them from the start, standby included
+    metrics = served if isinstance(served, Metrics) else Metrics()
     targets = TargetFactory(kube=kube, local=LocalTarget(options.local_root), observe_aws=metrics.aws_call)
     memo.services = Services(kube=kube, options=options, targets=targets, metrics=metrics)
-    if options.metrics_port:
+    if options.metrics_port and served is None:
         metrics.serve(options.metrics_port)

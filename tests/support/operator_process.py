@@ -8,6 +8,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from support.moto_server import free_port
@@ -18,12 +19,17 @@ PORT_ATTEMPTS = 3
 
 
 class OperatorProcess:
+    """`extra_args` are added to `dtk-operator run` (e.g. --leader-elect), `env` to its environment;
+    operators sharing a workdir share its node directories (the local target's host) but each
+    needs its own `log_name`."""
+
     def __init__(self, *, kubeconfig: Path, namespace: str, workdir: Path, allow_local: bool = True,
-                 verbose: bool = False) -> None:
+                 verbose: bool = False, extra_args: Sequence[str] = (), env: Mapping[str, str] | None = None,
+                 log_name: str = "operator.log") -> None:
         self.kubeconfig, self.namespace, self.workdir, self.allow_local = kubeconfig, namespace, workdir, allow_local
-        self.verbose = verbose
+        self.verbose, self.extra_args, self.env = verbose, list(extra_args), dict(env or {})
         self.local_root = workdir / "nodes"
-        self.log = workdir / "operator.log"
+        self.log = workdir / log_name
         self.metrics_port = free_port()
         self.process: subprocess.Popen[bytes] | None = None
 
@@ -48,9 +54,10 @@ class OperatorProcess:
             command.append("--allow-local-target")
         if self.verbose:
             command.append("-v")
+        command += self.extra_args
         with self.log.open("ab") as log:
             self.process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT,
-                                            env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                            env={**os.environ, "PYTHONUNBUFFERED": "1", **self.env})
 
     def _serving(self, logged_before: int) -> bool:
         """True once /metrics answers; False if the port was taken (or the process died first)."""
@@ -76,6 +83,25 @@ class OperatorProcess:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(STOP_TIMEOUT_SECONDS)
             self.process = None
+
+    @property
+    def pid(self) -> int:
+        if self.process is None:
+            raise RuntimeError("the operator is not running")
+        return self.process.pid
+
+    def terminate(self) -> None:
+        """SIGTERM, without waiting: what Kubernetes sends a pod it stops (then `exited` waits)."""
+        if self.process is not None:
+            self.process.send_signal(signal.SIGTERM)
+
+    def exited(self, timeout: float = STOP_TIMEOUT_SECONDS) -> int:
+        """Waits for the process to end on its own; its exit code."""
+        if self.process is None:
+            raise RuntimeError("the operator is not running")
+        code = self.process.wait(timeout)
+        self.process = None
+        return code
 
     def stop(self) -> None:
         if self.process is None:

@@ -18,6 +18,7 @@ import yaml
 from dtk_operator.kube.client import LoginError, api_client_from
 
 SERVICE_ACCOUNT_TOKEN = Path("/var/run/secrets/kubernetes.io/serviceaccount/token")
+SERVICE_ACCOUNT_NAMESPACE = Path("/var/run/secrets/kubernetes.io/serviceaccount/namespace")
 HOME_KUBECONFIG = Path("~/.kube/config")
 NAMED_KINDS = ("contexts", "clusters", "users")
 
@@ -65,6 +66,20 @@ def check_kubeconfig(paths: list[str]) -> None:
     body, where = found["clusters"][cluster]
     if not body.get("server"):
         raise LoginError(f'kubeconfig {where}: cluster "{cluster}" has no server')
+
+
+def context_namespace(kubeconfig: str | None) -> str | None:
+    """The namespace kubectl would default to: the current context's in the kubeconfig (already
+    checked by resolve_kubeconfig), or in a pod its service account's; None when it names none."""
+    if kubeconfig is None:
+        try:
+            return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() or None
+        except OSError:
+            return None
+    docs = [(path, _document(path)) for path in kubeconfig.split(os.pathsep)]
+    name = next((str(doc["current-context"]) for _, doc in docs if doc.get("current-context")), "")
+    context = _named(docs, "contexts").get(name)
+    return str(context[0].get("namespace") or "") or None if context else None
 
 
 def _document(path: str) -> dict[str, Any]:

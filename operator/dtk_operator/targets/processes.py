@@ -78,6 +78,20 @@ class Reaper:
     def forget(self, group: int) -> None:
         self._tell(f"-{group}\n")
 
+    def reap_now(self, timeout: float) -> None:
+        """Kills every step still listed, now, and returns once that is done (or after `timeout`
+        seconds): what a leader does before another replica may start steps (SPEC 9). A step
+        started afterwards gets a new reaper."""
+        with self._lock:
+            process, self._process = self._process, None
+        if process is None or process.stdin is None:
+            return
+        process.stdin.close()  # end-of-file: the reaper kills what is listed and exits
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            logger.error("step reaper did not finish within %g s; its steps may still run", timeout)
+
 
 REAPER = Reaper()
 

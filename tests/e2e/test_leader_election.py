@@ -1,0 +1,209 @@
+"""Two operators with --leader-elect (SPEC 9): one works, the other stands by and takes over.
+
+Real processes against the API over HTTP, with the product's own timings (15 s lease, 10 s renew
+deadline, 2 s retry). Every step records the pid of the operator that runs it ($PPID of its
+shell) with its start and end times, so who ran what, and when, comes from the steps themselves.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from dtk_api import resources as r
+from support.cluster import Kube
+from support.manifests import assembly, component, instance, steps_of
+from support.operator_process import OperatorProcess
+
+LEASE = "dtk-operator"  # the default --lease-name
+TAKEOVER_AFTER_KILL_SECONDS = 20.0  # SPEC 9 with the default timings: 15 s lease + 2 s retry, and slack
+TAKEOVER_AFTER_TERM_SECONDS = 5.0
+LEASE_LOST_EXIT_CODE = 3
+
+
+class Lease:
+    def __init__(self, kubeconfig: Path, namespace: str) -> None:
+        self.api = k8s.CoordinationV1Api(k8s_config.new_client_from_config(config_file=str(kubeconfig)))
+        self.namespace = namespace
+
+    def holder(self) -> str:
+        try:
+            lease = self.api.read_namespaced_lease(LEASE, self.namespace)
+        except ApiException as error:
+            if error.status == 404:
+                return ""
+            raise
+        return str(lease.spec.holder_identity or "")
+
+    def held_by(self, identity: str, timeout: float) -> float:
+        """Polls until `identity` holds the Lease; the monotonic time it was first seen so."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.holder() == identity:
+                return time.monotonic()
+            time.sleep(0.05)
+        raise AssertionError(f"{identity} did not hold the Lease within {timeout:g} s (holder: {self.holder()!r})")
+
+
+def elected(kubeconfig: Path, namespace: str, workdir: Path, name: str) -> OperatorProcess:
+    """An operator with --leader-elect whose identity is `name` (as $POD_NAME gives it in a pod)."""
+    return OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=workdir, log_name=f"{name}.log",
+                           extra_args=["--leader-elect", "--lease-namespace", namespace], env={"POD_NAME": name})
+
+
+@dataclass
+class Pair:
+    leader: OperatorProcess
+    standby: OperatorProcess
+    lease: Lease
+
+
+@pytest.fixture
+def pair(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str, tmp_path: Path) -> Iterator[Pair]:
+    """op-a started first and holding the Lease, op-b started after it and standing by."""
+    a, b = (elected(kubeconfig, namespace, tmp_path, name) for name in ("op-a", "op-b"))
+    lease = Lease(kubeconfig, namespace)
+    try:
+        a.start()
+        lease.held_by("op-a", timeout=30)
+        b.start()
+        yield Pair(a, b, lease)
+    finally:
+        for process in (a, b):
+            process.stop()
+        report = getattr(request.node, "report_call", None)
+        if report is not None and report.failed:
+            for process in (a, b):
+                print(f"\n--- {process.log.name} (last lines) ---\n{process.log_tail(80)}")
+
+
+def recorded(name: str, seconds: float) -> dict[str, object]:
+    """A component whose step appends `start PPID START_NS`, sleeps (a child process, as real work
+    is), then appends `end PPID START_NS END_NS`, in a log file of its own on its node."""
+    log = f"log-{name}"
+    return component(name, f'started=$(date +%s%N) && echo "start $PPID $started" >> {log} && sleep {seconds} '
+                           f'&& echo "end $PPID $started $(date +%s%N)" >> {log}')
+
+
+@dataclass(frozen=True)
+class Run:
+    node: str
+    component: str
+    operator: int  # pid of the operator that ran it
+    start: int  # ns since the epoch
+    end: int | None  # None: killed before it ended
+
+
+def runs_under(root: Path) -> list[Run]:
+    found: dict[tuple[str, str, int], Run] = {}
+    for log in root.rglob("log-*"):
+        for line in log.read_text().splitlines():
+            what, pid, started, *ended = line.split()
+            key = (log.parent.name, log.name.removeprefix("log-"), int(started))
+            found[key] = Run(key[0], key[1], int(pid), int(started), int(ended[0]) if what == "end" else None)
+    return sorted(found.values(), key=lambda run: run.start)
+
+
+def metric(process: OperatorProcess, name: str, **labels: str) -> float | None:
+    return process.metrics().get((name, tuple(sorted(labels.items()))))
+
+
+def test_only_the_lease_holder_runs_handlers(kube: Kube, pair: Pair) -> None:
+    names = ["one", "two"]
+    kube.create(r.ASSEMBLY_PLURAL, assembly("elected", components=[recorded(n, 0.1) for n in names],
+                                            nodes={"a": names}, stages=[{"name": n, "components": [n]} for n in names]))
+    kube.create(r.INSTANCE_PLURAL, instance("solo", "elected"))
+    done = kube.finished_task(kube.first_task("solo"), timeout=60)
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+
+    runs = runs_under(pair.leader.local_root)
+    assert [(run.component, run.operator) for run in runs] == [("one", pair.leader.pid), ("two", pair.leader.pid)]
+    time.sleep(3)  # more than a retry period: the standby has checked the Lease again, and still waits
+    assert pair.lease.holder() == "op-a"
+    lease = f"{kube.namespace}/{LEASE}"
+    assert metric(pair.leader, "dtk_leader_election_status", lease=lease) == 1
+    assert metric(pair.standby, "dtk_leader_election_status", lease=lease) == 0
+    assert (metric(pair.leader, "dtk_status_writes_total", kind="Task") or 0) > 0
+    assert metric(pair.standby, "dtk_status_writes_total", kind="Task") is None
+    assert "Handler 'instance_changed' succeeded" in pair.leader.log.read_text()
+    standby_log = pair.standby.log.read_text().splitlines()
+    assert any("standing by; Lease" in line and "held by op-a" in line for line in standby_log)
+    assert [line for line in standby_log if " dtk_operator.leadership: " not in line] == []  # no kopf, no handler
+
+
+def test_sigkill_of_the_leader_mid_task_hands_over_within_20_s_without_rerun_or_overlap(
+    kube: Kube, pair: Pair
+) -> None:
+    names = [f"s{i}" for i in range(5)]
+    kube.create(r.ASSEMBLY_PLURAL, assembly("handover", components=[recorded(n, 0.8) for n in names],
+                                            nodes={"a": names}, groups={"g": (2, names)},
+                                            stages=[{"name": n, "components": [n]} for n in names]))
+    kube.create(r.INSTANCE_PLURAL, instance("ha", "handover"))
+    name = kube.first_task("ha")
+    kube.task_when(name, lambda t: steps_of(t).get("4", {}).get("status") == "executing", what="stage s2 to run")
+    killed_pid = pair.leader.pid
+    killed_at, killed_ns = time.monotonic(), time.time_ns()
+    pair.leader.kill()
+    stored = steps_of(kube.get(r.TASK_PLURAL, name) or {})
+    succeeded_at_kill = {row["name"] for row in stored.values() if row["kind"] == "stage"
+                         and row["name"] in names and row.get("status") == "succeeded"}
+    assert "s0" in succeeded_at_kill
+
+    taken_at = pair.lease.held_by("op-b", timeout=TAKEOVER_AFTER_KILL_SECONDS + 5)
+    done = kube.finished_task(name, timeout=60)
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+
+    runs = runs_under(pair.standby.local_root)
+    by_b = [run for run in runs if run.operator == pair.standby.pid]
+    by_a = [run for run in runs if run.operator == killed_pid]
+    assert by_a and by_b and len(by_a) + len(by_b) == len(runs)
+    first_step = (by_b[0].start - killed_ns) / 1e9
+    print(f"\nSIGKILL takeover: Lease held by the standby {taken_at - killed_at:.2f} s after the kill; "
+          f"its first step {first_step:.2f} s after it")
+    assert taken_at - killed_at <= TAKEOVER_AFTER_KILL_SECONDS
+    # Rows stored succeeded when the leader died never ran again (each ran once, by the old leader).
+    for stage in succeeded_at_kill:
+        mine = [run for run in runs if run.component == stage]
+        assert len(mine) == 3 and all(run.operator == killed_pid and run.end for run in mine), mine
+    # No two runs from different operators overlap: every run of the new leader starts after every
+    # run of the old one ended (a run cut short by the kill ended when the kill reaped it, which
+    # the old leader's own last record cannot show, so the kill time itself bounds it from below).
+    old_ends = [run.end or killed_ns for run in by_a]
+    assert min(run.start for run in by_b) > max(old_ends)
+    cut_short = [run for run in by_a if run.end is None]
+    assert cut_short and all(any(b.component == run.component and b.node == run.node for b in by_b)
+                             for run in cut_short)  # what the kill interrupted was run again, by the new leader
+
+
+def test_sigterm_of_the_leader_mid_task_hands_the_lease_over_within_5_s(kube: Kube, pair: Pair) -> None:
+    names = [f"t{i}" for i in range(3)]
+    kube.create(r.ASSEMBLY_PLURAL, assembly("graceful", components=[recorded(n, 1.0) for n in names],
+                                            nodes={"a": names}, stages=[{"name": n, "components": [n]} for n in names]))
+    kube.create(r.INSTANCE_PLURAL, instance("calm", "graceful"))
+    name = kube.first_task("calm")
+    kube.task_when(name, lambda t: steps_of(t).get("3", {}).get("status") == "executing", what="stage t1 to run")
+    stopped_pid = pair.leader.pid
+    sent_at, sent_ns = time.monotonic(), time.time_ns()
+    pair.leader.terminate()
+    taken_at = pair.lease.held_by("op-b", timeout=TAKEOVER_AFTER_TERM_SECONDS + 10)
+    assert pair.leader.exited() == 0
+    print(f"\nSIGTERM handover: Lease held by the standby {taken_at - sent_at:.2f} s after the signal")
+    assert taken_at - sent_at <= TAKEOVER_AFTER_TERM_SECONDS
+
+    done = kube.finished_task(name, timeout=60)
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    runs = runs_under(pair.standby.local_root)
+    by_a = [run for run in runs if run.operator == stopped_pid]
+    by_b = [run for run in runs if run.operator == pair.standby.pid]
+    assert by_a and by_b and len(by_a) + len(by_b) == len(runs)
+    # The stopped leader killed its running step before it let go: it never recorded an end, and
+    # every run of the new leader started after the signal and after every ended run of the old one.
+    assert min(run.start for run in by_b) > max([sent_ns] + [run.end for run in by_a if run.end])
+    assert [run.component for run in by_a if run.end is None] == ["t1"]
