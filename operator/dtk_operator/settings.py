@@ -29,6 +29,11 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     settings.watching.server_timeout = 60
     settings.watching.client_timeout = 90
     settings.watching.connect_timeout = 10
+    # Told its namespaces (-n), kopf would still list and watch every namespace (to match name
+    # patterns; ours are exact names) and every CRD (to notice new ones; ours exist before we start,
+    # the chart installs them first): cluster-wide reads that a namespaced install's Roles do not
+    # grant. So it scans once at start-up. All namespaces (-A) keeps its CRD watch (the ClusterRole has it).
+    settings.scanning.disabled = not settings.peering.clusterwide
     # A failing handler is retried after this many seconds, never in a tight loop.
     settings.execution.max_workers = 20
     options: Options = memo.options
