@@ -16,7 +16,8 @@ import kubernetes.config
 import pytest
 from kubernetes.client.exceptions import ApiException
 
-from dtk_sandbox.kubeapi import ServedApi
+from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi
+from dtk_sandbox.kubeapi.authorization import AccessLog
 from dtk_sandbox.kubeapi.rbac import DISCOVERY, Access, Grant, Rule, allowed, denied, grants_for, unused, wildcards
 from support.widgets import GROUP, PLURAL, VERSION, merge, widget
 
@@ -160,6 +161,20 @@ def test_wildcards_are_found_in_every_field_of_every_role() -> None:
 # The emulator, over HTTP.
 
 @pytest.fixture
+def api() -> Iterator[ServedApi]:
+    """The emulator keeping its access log (off by default), for every test of this module."""
+    with ServedApi(KubeApiEmulator(accesses=AccessLog())) as served:
+        yield served
+
+
+def log_of(api: ServedApi) -> AccessLog:
+    accesses = api.emulator.accesses
+    if accesses is None:
+        raise LookupError('the emulator keeps no access log')
+    return accesses
+
+
+@pytest.fixture
 def probe(kubeconfig: pathlib.Path) -> Iterator[kubernetes.client.CustomObjectsApi]:
     """A client of its own that says who it is, as the operator's do (User-Agent `probe/1.0`)."""
     client = kubernetes.config.new_client_from_config(config_file=str(kubeconfig))
@@ -180,10 +195,10 @@ def test_the_emulator_logs_each_clients_accesses_as_the_authorizer_names_them(
     probe.list_cluster_custom_object(GROUP, VERSION, PLURAL, watch=True, timeout_seconds=1,
                                      _preload_content=False).release_conn()
     probe.delete_namespaced_custom_object(GROUP, VERSION, 'default', PLURAL, 'w')
-    assert api.emulator.accesses.accesses(['probe']) == {
+    assert log_of(api).accesses(['probe']) == {
         on_widgets('create'), on_widgets('get', 'w'), on_widgets('patch', 'w', 'status'),
         on_widgets('watch', namespace=''), on_widgets('delete', 'w')}
-    assert 'probe' in {who for who, _ in api.emulator.accesses.entries()}
+    assert 'probe' in {who for who, _ in log_of(api).entries()}
 
 
 def test_roles_bound_to_a_client_refuse_what_they_do_not_allow_in_kube_apiserver_words(

@@ -23,7 +23,11 @@ with the realism that a real kopf operator, the kubernetes client, pykube and ku
 - OpenAPI v3 documents with the CRDs' schemas (``kubectl explain``, kubectl's field validation)
   and protobuf Namespace creation (``kubectl create namespace``).
 
-Not emulated: RBAC, server-side apply, the aggregated discovery format (kubectl falls back),
+RBAC is not emulated for everyone: ``KubeApiEmulator(accesses=AccessLog())`` logs which client
+(by User-Agent) asked for what, and ``emulator.enforcement.bind(...)`` holds chosen clients to roles
+with Kubernetes' RBAC matching (:mod:`.rbac`), answering 403 as kube-apiserver does.
+
+Not emulated: authentication, server-side apply, the aggregated discovery format (kubectl falls back),
 admission webhooks, validation ratcheting, CEL cost budgets at runtime.
 
 Typical use::

@@ -67,7 +67,8 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     # Requests refused with 403 as RBAC would (tests: an operator missing a permission).
     denials: Denials = attrs.Factory(Denials)
     # The distinct accesses each client made, by User-Agent product (tests: what the operator uses).
-    accesses: AccessLog = attrs.Factory(AccessLog)
+    # None (the default): nothing kept, so a long-running sandbox grows no log.
+    accesses: AccessLog | None = None
     # RBAC from roles for chosen clients, answered with 403 (tests: a chart's roles are enough).
     enforcement: Enforcement = attrs.Factory(Enforcement)
     # Requests answered late (tests: a loaded server that applies one client's requests out of order).
@@ -95,7 +96,8 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
 
     async def __call__(self, raw_request: web.BaseRequest) -> web.StreamResponse:
         requester, access = requester_of(raw_request), access_of(raw_request)
-        self.accesses.record(requester, access)
+        if self.accesses is not None:
+            self.accesses.record(requester, access)
         try:
             self.enforcement.check(requester, access)  # authorised before the body is read, as kube-apiserver does
             body = await _read_body(raw_request)
