@@ -7,9 +7,15 @@ shell) with its start and end times, so who ran what, and when, comes from the s
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
+import urllib.request
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -18,8 +24,11 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from dtk_api import resources as r
-from support.cluster import Kube
+from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
+from dtk_sandbox.kubeapi.authorization import Denials
+from support.cluster import CRDS, Kube, new_namespace
 from support.manifests import assembly, component, instance, steps_of
+from support.moto_server import free_port
 from support.operator_process import OperatorProcess
 
 LEASE = "dtk-operator"  # the default --lease-name
@@ -42,6 +51,12 @@ class Lease:
             raise
         return str(lease.spec.holder_identity or "")
 
+    def take(self, identity: str) -> None:
+        """Writes the Lease as another candidate would that took it (a replace of the version read)."""
+        lease = self.api.read_namespaced_lease(LEASE, self.namespace)
+        lease.spec.holder_identity, lease.spec.renew_time = identity, datetime.now(UTC)
+        self.api.replace_namespaced_lease(LEASE, self.namespace, lease)
+
     def held_by(self, identity: str, timeout: float) -> float:
         """Polls until `identity` holds the Lease; the monotonic time it was first seen so."""
         deadline = time.monotonic() + timeout
@@ -52,10 +67,21 @@ class Lease:
         raise AssertionError(f"{identity} did not hold the Lease within {timeout:g} s (holder: {self.holder()!r})")
 
 
-def elected(kubeconfig: Path, namespace: str, workdir: Path, name: str) -> OperatorProcess:
-    """An operator with --leader-elect whose identity is `name` (as $POD_NAME gives it in a pod)."""
-    return OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=workdir, log_name=f"{name}.log",
-                           extra_args=["--leader-elect", "--lease-namespace", namespace], env={"POD_NAME": name})
+class Elected(OperatorProcess):
+    """An operator with --leader-elect whose identity is `name` (as $POD_NAME gives it in a pod),
+    with kopf's liveness endpoint, as the chart runs it."""
+
+    def __init__(self, kubeconfig: Path, namespace: str, workdir: Path, name: str) -> None:
+        self.liveness = f"http://127.0.0.1:{free_port()}/healthz"
+        super().__init__(kubeconfig=kubeconfig, namespace=namespace, workdir=workdir, log_name=f"{name}.log",
+                         extra_args=["--leader-elect", "--lease-namespace", namespace, "--liveness", self.liveness],
+                         env={"POD_NAME": name})
+
+
+def probe(url: str) -> tuple[int, str]:
+    """A liveness probe, as the kubelet makes it."""
+    with urllib.request.urlopen(url, timeout=5) as answer:
+        return answer.status, answer.read().decode()
 
 
 @dataclass
@@ -68,7 +94,7 @@ class Pair:
 @pytest.fixture
 def pair(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str, tmp_path: Path) -> Iterator[Pair]:
     """op-a started first and holding the Lease, op-b started after it and standing by."""
-    a, b = (elected(kubeconfig, namespace, tmp_path, name) for name in ("op-a", "op-b"))
+    a, b = (Elected(kubeconfig, namespace, tmp_path, name) for name in ("op-a", "op-b"))
     lease = Lease(kubeconfig, namespace)
     try:
         a.start()
@@ -132,6 +158,8 @@ def test_only_the_lease_holder_runs_handlers(kube: Kube, pair: Pair) -> None:
     assert metric(pair.standby, "dtk_leader_election_status", lease=lease) == 0
     assert (metric(pair.leader, "dtk_status_writes_total", kind="Task") or 0) > 0
     assert metric(pair.standby, "dtk_status_writes_total", kind="Task") is None
+    assert probe(pair.standby.liveness) == (200, '{"leaderElection": "standby"}')  # a waiting pod is alive
+    assert probe(pair.leader.liveness)[0] == 200  # kopf's own endpoint, once it leads
     assert "Handler 'instance_changed' succeeded" in pair.leader.log.read_text()
     standby_log = pair.standby.log.read_text().splitlines()
     assert any("standing by; Lease" in line and "held by op-a" in line for line in standby_log)
@@ -207,3 +235,96 @@ def test_sigterm_of_the_leader_mid_task_hands_the_lease_over_within_5_s(kube: Ku
     # every run of the new leader started after the signal and after every ended run of the old one.
     assert min(run.start for run in by_b) > max([sent_ns] + [run.end for run in by_a if run.end])
     assert [run.component for run in by_a if run.end is None] == ["t1"]
+
+
+def step_processes(root: Path) -> list[int]:
+    """Processes working under `root`: the local target's steps, found by where they run."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")).is_relative_to(root):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def slow_task(kube: Kube, name: str) -> str:
+    """A Task whose one step runs 30 s; its name."""
+    kube.create(r.ASSEMBLY_PLURAL, assembly(f"slow-{name}", components=[recorded("long", 30)], nodes={"a": ["long"]},
+                                            stages=[{"name": "long", "components": ["long"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance(name, f"slow-{name}"))
+    return kube.first_task(name)
+
+
+def test_a_leader_that_finds_its_lease_taken_kills_its_steps_and_exits_at_once(
+    kube: Kube, kubeconfig: Path, namespace: str, tmp_path: Path
+) -> None:
+    leader = Elected(kubeconfig, namespace, tmp_path, "op-a").start()
+    lease = Lease(kubeconfig, namespace)
+    try:
+        lease.held_by("op-a", timeout=30)
+        slow_task(kube, "taken")
+        kube.wait("the step to start", lambda: step_processes(leader.local_root))
+        taken_at = time.monotonic()
+        lease.take("intruder")
+        assert leader.exited(timeout=10) == LEASE_LOST_EXIT_CODE
+        exited_after = time.monotonic() - taken_at
+    finally:
+        leader.stop()
+    assert step_processes(leader.local_root) == []  # dead before their operator was
+    assert [(run.component, run.end) for run in runs_under(leader.local_root)] == [("long", None)]
+    assert exited_after <= 5.0, exited_after  # its next renewal, every 2 s, finds the Lease taken
+    assert "lost the Lease (the Lease was now held by intruder)" in leader.log.read_text()
+    assert lease.holder() == "intruder"
+
+
+@contextmanager
+def own_api(workdir: Path, denials: Denials) -> Iterator[tuple[Path, str]]:
+    """An API server of this test's own, whose refusals the test changes while the operator runs."""
+    with ServedApi(KubeApiEmulator(denials=denials)) as api:
+        api.install_crds(CRDS)
+        kubeconfig = write_kubeconfig(workdir / "kubeconfig", api.url)
+        yield kubeconfig, new_namespace(kubeconfig)
+
+
+def test_a_leader_that_cannot_renew_for_the_renew_deadline_kills_its_steps_and_exits(tmp_path: Path) -> None:
+    denials = Denials()
+    with own_api(tmp_path, denials) as (kubeconfig, namespace):
+        kube, lease = Kube(kubeconfig, namespace), Lease(kubeconfig, namespace)
+        leader = Elected(kubeconfig, namespace, tmp_path, "op-a").start()
+        try:
+            lease.held_by("op-a", timeout=30)
+            slow_task(kube, "cut")
+            kube.wait("the step to start", lambda: step_processes(leader.local_root))
+            denials.deny("update", "coordination.k8s.io", "leases")  # every renewal now gets 403
+            denied_at = time.monotonic()
+            assert leader.exited(timeout=20) == LEASE_LOST_EXIT_CODE
+            exited_after = time.monotonic() - denied_at
+        finally:
+            leader.stop()
+        assert step_processes(leader.local_root) == []
+        assert [(run.component, run.end) for run in runs_under(leader.local_root)] == [("long", None)]
+        print(f"\nrenewals refused: the leader exited {exited_after:.2f} s after the first refusal")
+        # It rode out refusals for the renew deadline (10 s after its last renewal, at most one retry
+        # period before the first refusal), then stopped: well before a standby could take over (15 s).
+        assert 10.0 - 2.0 - 0.5 <= exited_after <= 10.0 + 2.0, exited_after
+        log = leader.log.read_text()
+        assert "could not renew the Lease for 10 s" in log and "403" in log
+
+
+@pytest.mark.parametrize(("args", "words"), [
+    (["--lease-name", "x"], "--lease-name, --lease-namespace, --lease-duration, --renew-deadline and --retry-period "
+                            "need --leader-elect"),
+    (["--leader-elect", "--peering", "p"], "--peering (kopf's peering) and --leader-elect exclude each other"),
+    (["--leader-elect", "--lease-duration", "10"], "--lease-duration must be more than --renew-deadline"),
+    (["--leader-elect", "--retry-period", "9"], "--renew-deadline must be more than 1.2 x --retry-period"),
+])
+def test_election_flags_that_cannot_work_are_refused_in_one_line(kubeconfig: Path, args: list[str],
+                                                                 words: str) -> None:
+    done = subprocess.run([sys.executable, "-m", "dtk_operator", "run", "--kubeconfig", str(kubeconfig), *args],
+                          capture_output=True, text=True, timeout=60, check=False)
+    assert (done.returncode, done.stdout) == (2, "")
+    assert done.stderr.startswith("dtk-operator run: ") and words in done.stderr
+    assert len(done.stderr.splitlines()) == 1

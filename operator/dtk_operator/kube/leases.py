@@ -127,12 +127,14 @@ def micro_time(moment: datetime) -> str:
 
 
 def claimed(record: LeaseRecord | None, *, identity: str, timing: Timing, wall: datetime) -> dict[str, Any]:
-    """The Lease spec naming us, renewed now; a change of holder counts a transition."""
+    """The Lease spec naming us, renewed now; taking it from anyone else (a released Lease too)
+    counts a transition, as client-go counts them."""
     now = micro_time(wall)
-    if record is not None and record.holder == identity:
+    if record is None:
+        return _spec(identity, timing.lease_duration, now, now, 0)
+    if record.holder == identity:
         return _spec(identity, timing.lease_duration, record.acquire_time, now, record.transitions)
-    transitions = 0 if record is None else record.transitions + (1 if record.holder else 0)
-    return _spec(identity, timing.lease_duration, now, now, transitions)
+    return _spec(identity, timing.lease_duration, now, now, record.transitions + 1)
 
 
 def released(record: LeaseRecord, *, wall: datetime) -> dict[str, Any]:
