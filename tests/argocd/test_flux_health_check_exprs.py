@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from argocd_lua import GROUP_DIR, load_yaml
 from flux_cel import evaluate
+from health_table import ROWS, Row
 from readme_blocks import block_with
-from spec_table import ROWS, Row
 
 FROM_ARGO = {"Healthy": "Current", "Suspended": "Current", "Progressing": "InProgress", "Degraded": "Failed"}
 # spec.cancel bumped the Task's generation and its last status write still carries the old one:

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 from argocd_lua import GROUP_DIR, load_yaml
+from health_table import ROWS, Row
 from kstatus import Result, compute
-from spec_table import ROWS, Row
 
 
 @pytest.mark.parametrize("row", ROWS, ids=[r.id for r in ROWS])

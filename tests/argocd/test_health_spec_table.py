@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from argocd_lua import GROUP_DIR, health_of, load_yaml
-from spec_table import ROWS, SPEC_TABLE, Row
+from health_table import ROWS, SPEC_TABLE, Row
 
 
 @pytest.mark.parametrize(("kind", "health", "clause"),

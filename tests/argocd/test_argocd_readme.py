@@ -6,8 +6,8 @@ import re
 
 import pytest
 from argocd_lua import KINDS, script_path
+from health_table import ROWS
 from readme_blocks import README, block_with
-from spec_table import ROWS
 
 
 @pytest.mark.parametrize("kind", KINDS)
