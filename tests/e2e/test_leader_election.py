@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
@@ -141,6 +142,53 @@ def metric(process: OperatorProcess, name: str, **labels: str) -> float | None:
     return process.metrics().get((name, tuple(sorted(labels.items()))))
 
 
+def step_processes(root: Path) -> list[int]:
+    """Processes working under `root`: the local target's steps, found by where they run."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if Path(os.readlink(entry / "cwd")).is_relative_to(root):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+class StepWatch(threading.Thread):
+    """Every 10 ms, which operator lives have step processes running under `root` (each step's
+    environment names the operator life that started it: DTK_STEP_LIFE). Two at once is the
+    overlap leader election must prevent."""
+
+    def __init__(self, root: Path) -> None:
+        super().__init__(daemon=True)
+        self.root, self.lives, self.overlaps = root, set[str](), list[set[str]]()
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        while not self.stopped.wait(0.01):
+            lives = {life for pid in step_processes(self.root) if (life := life_of(pid))}
+            self.lives |= lives
+            if len(lives) > 1:
+                self.overlaps.append(lives)
+
+    def __enter__(self) -> StepWatch:
+        self.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.stopped.set()
+        self.join(5)
+
+
+def life_of(pid: int) -> str:
+    try:
+        environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+    except OSError:
+        return ""
+    return next((item.split(b"=", 1)[1].decode() for item in environ if item.startswith(b"DTK_STEP_LIFE=")), "")
+
+
 def test_only_the_lease_holder_runs_handlers(kube: Kube, pair: Pair) -> None:
     names = ["one", "two"]
     kube.create(r.ASSEMBLY_PLURAL, assembly("elected", components=[recorded(n, 0.1) for n in names],
@@ -176,18 +224,24 @@ def test_sigkill_of_the_leader_mid_task_hands_over_within_20_s_without_rerun_or_
                                             stages=[{"name": n, "components": [n]} for n in names]))
     kube.create(r.INSTANCE_PLURAL, instance("ha", "handover"))
     name = kube.first_task("ha")
-    kube.task_when(name, lambda t: steps_of(t).get("4", {}).get("status") == "executing", what="stage s2 to run")
-    killed_pid = pair.leader.pid
-    killed_at, killed_ns = time.monotonic(), time.time_ns()
-    pair.leader.kill()
-    stored = steps_of(kube.get(r.TASK_PLURAL, name) or {})
-    succeeded_at_kill = {row["name"] for row in stored.values() if row["kind"] == "stage"
-                         and row["name"] in names and row.get("status") == "succeeded"}
-    assert "s0" in succeeded_at_kill
+    with StepWatch(pair.leader.local_root) as watch:
+        kube.task_when(name, lambda t: steps_of(t).get("4", {}).get("status") == "executing",
+                       what="stage s2 to run")
+        killed_pid = pair.leader.pid
+        killed_at, killed_ns = time.monotonic(), time.time_ns()
+        pair.leader.kill()
+        # Its steps die with it (the reaper); once none is left, no run of the old leader can still end.
+        kube.wait("the old leader's steps to die", lambda: not step_processes(pair.leader.local_root), timeout=5)
+        steps_gone_ns = time.time_ns()
+        stored = steps_of(kube.get(r.TASK_PLURAL, name) or {})
+        succeeded_at_kill = {row["name"] for row in stored.values() if row["kind"] == "stage"
+                             and row["name"] in names and row.get("status") == "succeeded"}
+        assert "s0" in succeeded_at_kill
 
-    taken_at = pair.lease.held_by("op-b", timeout=TAKEOVER_AFTER_KILL_SECONDS + 5)
-    done = kube.finished_task(name, timeout=60)
+        taken_at = pair.lease.held_by("op-b", timeout=TAKEOVER_AFTER_KILL_SECONDS + 5)
+        done = kube.finished_task(name, timeout=60)
     assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    assert watch.overlaps == [] and len(watch.lives) == 2  # both ran steps, never at the same moment
 
     runs = runs_under(pair.standby.local_root)
     by_b = [run for run in runs if run.operator == pair.standby.pid]
@@ -202,9 +256,9 @@ def test_sigkill_of_the_leader_mid_task_hands_over_within_20_s_without_rerun_or_
         mine = [run for run in runs if run.component == stage]
         assert len(mine) == 3 and all(run.operator == killed_pid and run.end for run in mine), mine
     # No two runs from different operators overlap: every run of the new leader starts after every
-    # run of the old one ended (a run cut short by the kill ended when the kill reaped it, which
-    # the old leader's own last record cannot show, so the kill time itself bounds it from below).
-    old_ends = [run.end or killed_ns for run in by_a]
+    # run of the old one ended (a run cut short by the kill wrote no end: it ended before no step
+    # process was left, which the test saw at steps_gone_ns).
+    old_ends = [run.end or steps_gone_ns for run in by_a]
     assert min(run.start for run in by_b) > max(old_ends)
     cut_short = [run for run in by_a if run.end is None]
     assert cut_short and all(any(b.component == run.component and b.node == run.node for b in by_b)
@@ -217,17 +271,19 @@ def test_sigterm_of_the_leader_mid_task_hands_the_lease_over_within_5_s(kube: Ku
                                             nodes={"a": names}, stages=[{"name": n, "components": [n]} for n in names]))
     kube.create(r.INSTANCE_PLURAL, instance("calm", "graceful"))
     name = kube.first_task("calm")
-    kube.task_when(name, lambda t: steps_of(t).get("3", {}).get("status") == "executing", what="stage t1 to run")
-    stopped_pid = pair.leader.pid
-    sent_at, sent_ns = time.monotonic(), time.time_ns()
-    pair.leader.terminate()
-    taken_at = pair.lease.held_by("op-b", timeout=TAKEOVER_AFTER_TERM_SECONDS + 10)
-    assert pair.leader.exited() == 0
+    with StepWatch(pair.leader.local_root) as watch:
+        kube.task_when(name, lambda t: steps_of(t).get("3", {}).get("status") == "executing",
+                       what="stage t1 to run")
+        stopped_pid = pair.leader.pid
+        sent_at, sent_ns = time.monotonic(), time.time_ns()
+        pair.leader.terminate()
+        taken_at = pair.lease.held_by("op-b", timeout=TAKEOVER_AFTER_TERM_SECONDS + 10)
+        assert pair.leader.exited() == 0
+        done = kube.finished_task(name, timeout=60)
     print(f"\nSIGTERM handover: Lease held by the standby {taken_at - sent_at:.2f} s after the signal")
     assert taken_at - sent_at <= TAKEOVER_AFTER_TERM_SECONDS
-
-    done = kube.finished_task(name, timeout=60)
     assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    assert watch.overlaps == [] and len(watch.lives) == 2  # both ran steps, never at the same moment
     runs = runs_under(pair.standby.local_root)
     by_a = [run for run in runs if run.operator == stopped_pid]
     by_b = [run for run in runs if run.operator == pair.standby.pid]
@@ -236,19 +292,6 @@ def test_sigterm_of_the_leader_mid_task_hands_the_lease_over_within_5_s(kube: Ku
     # every run of the new leader started after the signal and after every ended run of the old one.
     assert min(run.start for run in by_b) > max([sent_ns] + [run.end for run in by_a if run.end])
     assert [run.component for run in by_a if run.end is None] == ["t1"]
-
-
-def step_processes(root: Path) -> list[int]:
-    """Processes working under `root`: the local target's steps, found by where they run."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if Path(os.readlink(entry / "cwd")).is_relative_to(root):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
 
 
 def slow_task(kube: Kube, name: str) -> str:
