@@ -36,6 +36,7 @@ LEASE = "dtk-operator"  # the default --lease-name
 TAKEOVER_AFTER_KILL_SECONDS = 20.0  # SPEC 9 with the default timings: 15 s lease + 2 s retry, and slack
 TAKEOVER_AFTER_TERM_SECONDS = 5.0
 LEASE_LOST_EXIT_CODE = 3
+STANDBY = '{"leaderElection": "standby"}'  # what a standby's liveness endpoint answers
 
 
 class Lease:
@@ -206,7 +207,7 @@ def test_only_the_lease_holder_runs_handlers(kube: Kube, pair: Pair) -> None:
     assert metric(pair.standby, "dtk_leader_election_status", lease=lease) == 0
     assert (metric(pair.leader, "dtk_status_writes_total", kind="Task") or 0) > 0
     assert metric(pair.standby, "dtk_status_writes_total", kind="Task") is None
-    assert probe(pair.standby.liveness) == (200, '{"leaderElection": "standby"}')  # a waiting pod is alive
+    assert probe(pair.standby.liveness) == (200, STANDBY)  # a waiting pod is alive
     assert probe(pair.leader.liveness)[0] == 200  # kopf's own endpoint, once it leads
     assert "Handler 'instance_changed' succeeded" in pair.leader.log.read_text()
     standby_log = pair.standby.log.read_text().splitlines()
@@ -275,6 +276,7 @@ def test_sigterm_of_the_leader_mid_task_hands_the_lease_over_within_5_s(kube: Ku
         kube.task_when(name, lambda t: steps_of(t).get("3", {}).get("status") == "executing",
                        what="stage t1 to run")
         stopped_pid = pair.leader.pid
+        assert probe(pair.standby.liveness) == (200, STANDBY)
         sent_at, sent_ns = time.monotonic(), time.time_ns()
         pair.leader.terminate()
         taken_at = pair.lease.held_by("op-b", timeout=TAKEOVER_AFTER_TERM_SECONDS + 10)
@@ -284,6 +286,8 @@ def test_sigterm_of_the_leader_mid_task_hands_the_lease_over_within_5_s(kube: Ku
     assert taken_at - sent_at <= TAKEOVER_AFTER_TERM_SECONDS
     assert done["status"]["state"] == "succeeded", done["status"].get("failure")
     assert watch.overlaps == [] and len(watch.lives) == 2  # both ran steps, never at the same moment
+    status, body = probe(pair.standby.liveness)  # the same address, now kopf's own endpoint
+    assert status == 200 and body != STANDBY
     runs = runs_under(pair.standby.local_root)
     by_a = [run for run in runs if run.operator == stopped_pid]
     by_b = [run for run in runs if run.operator == pair.standby.pid]
