@@ -7,10 +7,16 @@ it takes a Lease nobody renews within the lease duration plus a moment, and a re
 
 from __future__ import annotations
 
+import threading
+import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
+from dtk_operator.kube.client import api_client_from
+from dtk_operator.kube.election import Held, acquire, release
+from dtk_operator.kube.lease_api import LeaseApi
 from dtk_operator.kube.leases import (
     Election,
     LeaseRecord,
@@ -26,6 +32,7 @@ from dtk_operator.kube.leases import (
     released,
     sighted,
 )
+from dtk_sandbox.kubeapi import ServedApi, write_kubeconfig
 
 WALL = datetime(2026, 11, 26, 14, 0, 0, 123456, tzinfo=UTC)
 DEFAULT = Timing()
@@ -149,3 +156,52 @@ def test_a_lease_is_read_tolerantly_as_client_go_reads_it() -> None:
     assert record_from({"metadata": {"resourceVersion": "3"}, "spec": {}}) == LeaseRecord(
         holder="", duration_seconds=0, acquire_time="", renew_time="", transitions=0, resource_version="3")
     assert micro_time(datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC)) == "2026-01-02T03:04:05.000006Z"
+
+
+# The loops over a real API (the emulator, over HTTP): the create race and a release.
+
+FAST = Timing(lease_duration=3, renew_deadline=2.0, retry_period=0.2)  # only to keep these tests short
+
+
+def candidates(kubeconfig: Path, count: int) -> list[tuple[LeaseApi, Election]]:
+    return [(LeaseApi(api_client_from(str(kubeconfig)), "default", "race"),
+             Election(namespace="default", name="race", identity=f"c{i}", timing=FAST)) for i in range(count)]
+
+
+def test_of_candidates_racing_for_a_new_lease_exactly_one_holds_it_and_a_release_hands_it_on(tmp_path: Path) -> None:
+    with ServedApi() as served:
+        kubeconfig = write_kubeconfig(tmp_path / "kubeconfig", served.url)
+        racing = candidates(kubeconfig, 6)
+        stop, held = threading.Event(), dict[str, Held]()
+        start = threading.Barrier(len(racing))
+
+        def run(api: LeaseApi, election: Election) -> None:
+            start.wait()
+            won = acquire(api, election, stop)
+            if won is not None:
+                held[election.identity] = won
+
+        threads = [threading.Thread(target=run, args=pair) for pair in racing]
+        for thread in threads:
+            thread.start()
+        deadline = time.monotonic() + 10
+        while not held and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(1.0)  # five retry periods: the others still wait
+        assert len(held) == 1
+        [(winner, lease)] = held.items()
+        api, election = next(pair for pair in racing if pair[1].identity == winner)
+        assert api.read(timeout=5) == lease.record and lease.record.holder == winner
+
+        released_at = time.monotonic()
+        release(api, election, lease)
+        while len(held) < 2 and time.monotonic() < deadline:
+            time.sleep(0.01)
+        handed_on = time.monotonic() - released_at
+        stop.set()
+        for thread in threads:
+            thread.join(10)
+        assert len(held) == 2 and handed_on < 2 * FAST.retry_period + 0.5  # the next check takes it
+        second = next(identity for identity in held if identity != winner)
+        current = api.read(timeout=5)
+        assert current is not None and current.holder == second and current.transitions == 1
