@@ -70,8 +70,10 @@ def acquire(api: LeaseApi, election: Election, stop: threading.Event) -> Held | 
 
 def _attempt(api: LeaseApi, election: Election, sighting: Sighting | None) -> tuple[Sighting | None, Held | None]:
     """One check: read, then claim the Lease if it is free, expired or already ours."""
-    timeout, now = election.timing.renew_deadline, time.monotonic()
-    sighting = sighted(sighting, api.read(timeout=timeout), now=now)
+    timeout = election.timing.renew_deadline
+    read = api.read(timeout=timeout)
+    now = time.monotonic()  # after the read: a version first seen now was written no later than now
+    sighting = sighted(sighting, read, now=now)
     if decide(sighting, identity=election.identity, now=now) is Move.WAIT:
         return sighting, None
     record = None if sighting is None else sighting.record
