@@ -249,8 +249,9 @@ def test_sigkill_of_the_leader_mid_task_hands_over_within_20_s_without_rerun_or_
     by_a = [run for run in runs if run.operator == killed_pid]
     assert by_a and by_b and len(by_a) + len(by_b) == len(runs)
     first_step = (by_b[0].start - killed_ns) / 1e9
-    print(f"\nSIGKILL takeover: Lease held by the standby {taken_at - killed_at:.2f} s after the kill; "
-          f"its first step {first_step:.2f} s after it")
+    print(f"\nSIGKILL takeover: the old leader's steps gone {(steps_gone_ns - killed_ns) / 1e9:.2f} s after the "
+          f"kill, the Lease held by the standby {taken_at - killed_at:.2f} s after it, its first step "
+          f"{first_step:.2f} s after it")
     assert taken_at - killed_at <= TAKEOVER_AFTER_KILL_SECONDS
     # Rows stored succeeded when the leader died never ran again (each ran once, by the old leader).
     for stage in succeeded_at_kill:
