@@ -72,16 +72,16 @@ def _election_flags(run: argparse.ArgumentParser) -> None:
     group.add_argument("--leader-elect", action="store_true",
                        help="hold a coordination.k8s.io/v1 Lease before handling anything; stand by while "
                             "another replica holds it")
-    group.add_argument("--lease-name", help=f"the Lease's name (default: {DEFAULT_LEASE_NAME})")
-    group.add_argument("--lease-namespace", help="the Lease's namespace (default: $POD_NAMESPACE, else the "
-                                                 "kubeconfig context's namespace or in a pod its service "
-                                                 "account's, else default)")
+    group.add_argument("--lease-name", metavar="NAME", help=f"the Lease's name (default: {DEFAULT_LEASE_NAME})")
+    group.add_argument("--lease-namespace", metavar="NAMESPACE",
+                       help="the Lease's namespace (default: $POD_NAMESPACE, else the kubeconfig context's "
+                            "namespace or in a pod its service account's, else default)")
     default = Timing()
     group.add_argument("--lease-duration", type=int, metavar="SECONDS",
                        help=f"how long a standby waits on a Lease nobody renews before taking it "
                             f"(default: {default.lease_duration})")
     group.add_argument("--renew-deadline", type=float, metavar="SECONDS",
-                       help=f"how long a leader tries to renew before it kills its steps and exits "
+                       help=f"how long a leader tries to renew before it kills its steps and exits with code 3 "
                             f"(default: {default.renew_deadline:g})")
     group.add_argument("--retry-period", type=float, metavar="SECONDS",
                        help=f"between two checks or renewals (default: {default.retry_period:g})")
