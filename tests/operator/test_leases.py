@@ -7,12 +7,14 @@ it takes a Lease nobody renews within the lease duration plus a moment, and a re
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dtk_operator.kube.client import api_client_from
 from dtk_operator.kube.election import Held, acquire, release
@@ -32,6 +34,7 @@ from dtk_operator.kube.leases import (
     released,
     sighted,
 )
+from dtk_operator.kube.login import context_namespace
 from dtk_sandbox.kubeapi import ServedApi, write_kubeconfig
 
 WALL = datetime(2026, 11, 26, 14, 0, 0, 123456, tzinfo=UTC)
@@ -205,3 +208,21 @@ def test_of_candidates_racing_for_a_new_lease_exactly_one_holds_it_and_a_release
         second = next(identity for identity in held if identity != winner)
         current = api.read(timeout=5)
         assert current is not None and current.holder == second and current.transitions == 1
+
+
+def test_the_default_lease_namespace_is_the_kubeconfig_contexts_as_kubectl_reads_it(tmp_path: Path) -> None:
+    def kubeconfig(name: str, namespace: str | None) -> str:
+        context: dict[str, str] = {"cluster": "c", "user": "u"}
+        if namespace:
+            context["namespace"] = namespace
+        path = tmp_path / name
+        path.write_text(yaml.safe_dump({"current-context": "ctx", "contexts": [{"name": "ctx", "context": context}],
+                                        "clusters": [{"name": "c", "cluster": {"server": "https://x"}}],
+                                        "users": [{"name": "u", "user": {}}]}))
+        return str(path)
+
+    assert context_namespace(kubeconfig("ops", "ops")) == "ops"
+    assert context_namespace(kubeconfig("none", None)) is None
+    # Merged files ($KUBECONFIG): the first file to name the context wins, as kubectl merges.
+    assert context_namespace(os.pathsep.join([kubeconfig("first", "team-a"), kubeconfig("second", "team-b")])) \
+        == "team-a"
