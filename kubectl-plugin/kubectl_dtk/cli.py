@@ -43,7 +43,7 @@ examples:
   kubectl dtk deploy cluster spark-cluster1 -s       create an instance and stream its first Task
   kubectl dtk task-status spark-cluster1 --wait      follow the latest Task until it ends
   kubectl dtk task-status spark-cluster1 -m stream   stage by stage (-o jsonl for machines)
-  kubectl dtk exec spark-cluster1 load name=mar01    run a workflow (a new Task)
+  kubectl dtk exec spark-cluster1 load_dataset name=mar01    run a workflow (a new Task)
 
 exit codes: 0 success, 1 the Task failed or was cancelled, 2 usage or API error,
 3 --timeout reached, 4 not found.  `kubectl dtk COMMAND --help` tells more."""

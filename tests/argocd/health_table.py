@@ -122,7 +122,7 @@ ROWS: tuple[Row, ...] = (
         "Current"),
     # InProgress, not Current: the cancel bumped metadata.generation (spec.cancel) and the operator's
     # last write still carries the generation the run started with (an operator defect, reported).
-    Row(TASK, "Degraded", "cancelled", "cancelled", state_is("cancelled"), None, "InProgress"),
+    Row(TASK, "Degraded", "cancelled", "cancelled", state_is("cancelled"), None, "Current"),
     Row(ASM, "Healthy", "Ready True (valid)", "valid", both(observed, cond_is("Ready", "True", "Valid")),
         message_of("Ready"), "Current"),
     Row(ASM, "Progressing", "no status / not observed", "no-status", no_status, None, "Current"),

@@ -13,9 +13,7 @@ from health_table import ROWS, Row
 from readme_blocks import block_with
 
 FROM_ARGO = {"Healthy": "Current", "Suspended": "Current", "Progressing": "InProgress", "Degraded": "Failed"}
-# spec.cancel bumped the Task's generation and its last status write still carries the old one:
-# Flux's own generation check holds it InProgress (an operator defect, see the README).
-EXCEPTIONS = {"Task/cancelled": "InProgress"}
+EXCEPTIONS: dict[str, str] = {}  # none: every kind reads as Argo CD reads it
 
 
 def exprs_for(kind: str) -> dict[str, Any]:

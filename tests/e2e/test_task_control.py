@@ -42,6 +42,9 @@ def test_cancel_in_the_middle_of_a_stage(kube: Kube, operator: OperatorProcess) 
     assert {steps["3.1"]["status"], steps["3.2"]["status"]} == {"cancelled"}
     assert steps["2"]["status"] == "succeeded"
     assert condition(done, "Completed")["status"] == "True"
+    # `cancel: true` bumped the generation: the final status has seen it (kstatus: Current, not InProgress).
+    assert done["status"]["observedGeneration"] == done["metadata"]["generation"] == 2
+    assert condition(done, "Completed")["observedGeneration"] == 2
     assert not list(operator.local_root.rglob("sleeper-finished"))  # the sleeps were killed, not waited for
     kube.event_seen(name, "TaskCancelled", kind="Warning")
 

@@ -172,6 +172,9 @@ class TaskRunner:
     def _end(self, state: str, message: str, *, invalid: bool = False,
              instance: Mapping[str, Any] | None = None) -> None:
         failure = Failure(index="", node="", message=message) if state == "failed" and message else None
+        # The spec may have changed since the run began (`cancel: true` bumps the generation): the
+        # final status has seen it, or kstatus would read the ended Task as still in progress.
+        self.run.generation = int(self.task["metadata"].get("generation") or self.run.generation)
         if invalid:
             self.run.log("error", message)
         self.run.finish(state, failure=failure)
