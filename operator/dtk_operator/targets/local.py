@@ -17,7 +17,7 @@ from pathlib import Path
 
 from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, NodeRequest, TargetError
 from dtk_operator.targets.output import TailBuffer, drain
-from dtk_operator.targets.processes import REAPER, owner_environment, reap_previous_life
+from dtk_operator.targets.processes import REAPER, held_command, owner_environment, reap_previous_life, release
 
 # The operator's own environment may hold credentials: steps get only these from it.
 _INHERITED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "TMPDIR")
@@ -100,10 +100,11 @@ async def run_shell(script: str, *, cwd: Path, env: Mapping[str, str], timeout: 
     """`/bin/sh -c script` in its own process group, so a timeout or cancel kills its children too,
     and so does the operator's death (processes.py: the reaper knows the group)."""
     process = await asyncio.create_subprocess_exec(
-        "/bin/sh", "-c", script, cwd=cwd, env=dict(env), stdin=asyncio.subprocess.DEVNULL,
+        *held_command(script), cwd=cwd, env=dict(env), stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,
     )
     REAPER.track(process.pid)  # the group's id is its leader's pid
+    release(process)  # only now may the step begin: the reaper knows its group
     try:
         return await _outcome(process, timeout)
     finally:

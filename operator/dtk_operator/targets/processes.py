@@ -2,14 +2,14 @@
 
 Two layers:
 - a reaper: one small process per operator life, holding the read end of a pipe. The operator
-  tells it the process group of every step it starts and ends. When the operator dies, however
-  it dies (SIGKILL included), the kernel closes the pipe, the reaper reads end-of-file and kills
-  every group still listed: the steps, their children and grandchildren. Steps themselves start
-  as plainly as before (no hook between fork and exec, which costs several ms per step);
+  tells it the process group of every step it starts (before the step may begin) and ends. When
+  the operator dies, however it dies (SIGKILL included), the kernel closes the pipe, the reaper
+  reads end-of-file and kills every group still listed: the steps, their children and
+  grandchildren. Steps start without any hook between fork and exec (which costs several ms);
 - every step carries its owner in its environment (the instance's folder and this operator
-  life's id), so a restarted operator finds and kills whatever a previous life left behind (a
-  process that left its step's group, or a step started in the instant its operator died,
-  before the reaper heard of it) before it runs any row of that instance again.
+  life's id, the Task and the row), so a restarted operator finds and kills whatever a previous
+  life left behind for the rows it will run again (a process that left its step's group, with
+  `setsid`, is out of the reaper's reach) before it runs them.
 """
 
 from __future__ import annotations
@@ -94,6 +94,23 @@ class Reaper:
 
 
 REAPER = Reaper()
+
+# The step waits for one line on its stdin before it starts: between the fork and the moment the
+# reaper has been told its group, an operator's death would otherwise leave it unknown to the
+# reaper and free to run (under load that window lasted tens of ms). If the operator dies first,
+# `read` meets end-of-file and the step never starts. Then stdin is at end-of-file, as /dev/null is.
+_HELD = 'read -r _ && exec /bin/sh -c "$1"'
+
+
+def held_command(script: str) -> list[str]:
+    return ["/bin/sh", "-c", _HELD, "dtk-step", script]
+
+
+def release(process: asyncio.subprocess.Process) -> None:
+    """Lets a step started with held_command() begin (call it once the reaper knows it)."""
+    if process.stdin is not None:
+        process.stdin.write(b"go\n")
+        process.stdin.close()
 
 
 TASK_VARIABLE = "DTK_TASK"  # set by the engine for every step: the Task and the row it runs for
