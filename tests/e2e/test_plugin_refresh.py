@@ -8,6 +8,7 @@ import os
 import pty
 import re
 import select
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -28,7 +29,8 @@ class Terminal:
         argv = [str(EXECUTABLE), *args, "--kubeconfig", str(kube.kubeconfig), "-n", kube.namespace]
         env = {k: v for k, v in os.environ.items() if k != "NO_COLOR"} | {"TERM": "xterm-256color",
                                                                           "LINES": str(ROWS),
-                                                                          "COLUMNS": str(COLUMNS)}
+                                                                          "COLUMNS": str(COLUMNS),
+                                                                          "PYTHONFAULTHANDLER": "1"}
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: only exec, nothing else, in a forked multi-threaded process
             os.execve(argv[0], argv, env)
@@ -77,9 +79,25 @@ class Terminal:
                         break
                 os.close(self.fd)
                 return os.waitstatus_to_exitcode(status)
-        os.kill(self.pid, 9)
+        signals = self._signal_masks()
+        os.kill(self.pid, signal.SIGABRT)  # PYTHONFAULTHANDLER: every thread's stack goes to the screen
+        time.sleep(0.5)
+        while self._read(0.05) and select.select([self.fd], [], [], 0)[0]:
+            pass
+        os.kill(self.pid, signal.SIGKILL)
         os.waitpid(self.pid, 0)
-        raise AssertionError(f"still running after {timeout:g} s; screen output:\n{self.text[-3000:]}")
+        raise AssertionError(f"still running after {timeout:g} s ({signals}); screen output:\n{self.text[-6000:]}")
+
+    def _signal_masks(self) -> str:
+        """Whether SIGINT could reach the process at all (blocked or ignored masks, as the kernel sees)."""
+        try:
+            lines = Path(f"/proc/{self.pid}/status").read_text().splitlines()
+        except OSError:
+            return "no /proc status"
+        parent = (f"test process: SIGINT handler {signal.getsignal(signal.SIGINT)!r}, "
+                  f"blocked {sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))}; plugin: ")
+        return parent + ", ".join(line for line in lines if line.startswith(("State", "SigBlk", "SigIgn", "SigCgt", "ShdPnd",
+                                                                      "SigPnd")))
 
 
 def row(index_and_name: str, status: str) -> str:
