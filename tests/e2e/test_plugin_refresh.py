@@ -96,8 +96,8 @@ class Terminal:
             return "no /proc status"
         parent = (f"test process: SIGINT handler {signal.getsignal(signal.SIGINT)!r}, "
                   f"blocked {sorted(signal.pthread_sigmask(signal.SIG_BLOCK, []))}; plugin: ")
-        return parent + ", ".join(line for line in lines if line.startswith(("State", "SigBlk", "SigIgn", "SigCgt", "ShdPnd",
-                                                                      "SigPnd")))
+        wanted = ("State", "SigBlk", "SigIgn", "SigCgt", "ShdPnd", "SigPnd")
+        return parent + ", ".join(line for line in lines if line.startswith(wanted))
 
 
 def row(index_and_name: str, status: str) -> str:
