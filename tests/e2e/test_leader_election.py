@@ -8,6 +8,7 @@ shell) with its start and end times, so who ran what, and when, comes from the s
 from __future__ import annotations
 
 import os
+import random
 import subprocess
 import sys
 import threading
@@ -228,6 +229,9 @@ def test_sigkill_of_the_leader_mid_task_hands_over_within_20_s_without_rerun_or_
     with StepWatch(pair.leader.local_root) as watch:
         kube.task_when(name, lambda t: steps_of(t).get("4", {}).get("status") == "executing",
                        what="stage s2 to run")
+        # At a random moment of the renewal and check cycles (2 s), while steps run.
+        time.sleep(random.uniform(0, 2))
+        kube.wait("a step to run", lambda: step_processes(pair.leader.local_root), timeout=5)
         killed_pid = pair.leader.pid
         killed_at, killed_ns = time.monotonic(), time.time_ns()
         pair.leader.kill()
@@ -269,13 +273,15 @@ def test_sigkill_of_the_leader_mid_task_hands_over_within_20_s_without_rerun_or_
 
 def test_sigterm_of_the_leader_mid_task_hands_the_lease_over_within_5_s(kube: Kube, pair: Pair) -> None:
     names = [f"t{i}" for i in range(3)]
-    kube.create(r.ASSEMBLY_PLURAL, assembly("graceful", components=[recorded(n, 1.0) for n in names],
+    kube.create(r.ASSEMBLY_PLURAL, assembly("graceful", components=[recorded(n, 3.0 if n == "t1" else 1.0)
+                                                                    for n in names],
                                             nodes={"a": names}, stages=[{"name": n, "components": [n]} for n in names]))
     kube.create(r.INSTANCE_PLURAL, instance("calm", "graceful"))
     name = kube.first_task("calm")
     with StepWatch(pair.leader.local_root) as watch:
         kube.task_when(name, lambda t: steps_of(t).get("3", {}).get("status") == "executing",
                        what="stage t1 to run")
+        time.sleep(random.uniform(0, 2))  # at a random moment of the standby's check cycle (2 s); t1 runs 3 s
         stopped_pid = pair.leader.pid
         assert probe(pair.standby.liveness) == (200, STANDBY)
         sent_at, sent_ns = time.monotonic(), time.time_ns()
