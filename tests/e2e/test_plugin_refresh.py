@@ -33,6 +33,11 @@ class Terminal:
                                                                           "PYTHONFAULTHANDLER": "1"}
         self.pid, self.fd = pty.fork()
         if self.pid == 0:  # the child: only exec, nothing else, in a forked multi-threaded process
+            # As an interactive shell starts a foreground job: default dispositions. A test run
+            # started in the background by a script (`pytest &`) has SIGINT and SIGQUIT ignored,
+            # and ignored signals stay ignored across exec: ^C would never reach the plugin.
+            for number in (signal.SIGINT, signal.SIGQUIT, signal.SIGHUP):
+                signal.signal(number, signal.SIG_DFL)
             os.execve(argv[0], argv, env)
         self.raw = b""
         self.code: int | None = None
