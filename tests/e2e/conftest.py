@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from support.aws_proxy import AwsProxy, aws_proxy
+from support.chart_rbac import after_e2e
 from support.cluster import Kube, api_server, drop_namespace, new_namespace
 from support.moto_server import MotoServer
 from support.operator_process import OperatorProcess
@@ -23,7 +24,9 @@ def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) ->
 
 @pytest.fixture(scope="session")
 def kubeconfig(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    with api_server(tmp_path_factory.mktemp("api")) as path:
+    # On the emulator, what the operator asked for is checked against the chart's RBAC at the end
+    # (and recorded, with DTK_RECORD_API_ACCESS): see support/chart_rbac.py.
+    with api_server(tmp_path_factory.mktemp("api"), on_close=after_e2e) as path:
         yield path
 
 

@@ -75,18 +75,25 @@ def install_crds(kubeconfig: str, directory: Path = CRDS) -> list[str]:
 
 
 @contextmanager
-def api_server(workdir: Path) -> Iterator[Path]:
-    """Yields a kubeconfig path whose API server has our CRDs installed."""
+def api_server(workdir: Path, *, on_close: Callable[[list[tuple[str, Any]]], None] | None = None) -> Iterator[Path]:
+    """Yields a kubeconfig path whose API server has our CRDs installed. With the emulator, `on_close`
+    then gets every distinct (client, access) it served: the User-Agent product of the client
+    (`kopf`, `dtk-operator`, `kubectl-dtk`, ...) and a `dtk_sandbox.kubeapi.rbac.Access`. A real
+    cluster records nothing."""
     real = os.environ.get("DTK_TEST_KUBECONFIG")
     if real:
         install_crds(real)
         yield Path(real)
         return
-    from dtk_sandbox.kubeapi import ServedApi, write_kubeconfig
+    from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
+    from dtk_sandbox.kubeapi.authorization import AccessLog
 
-    with ServedApi() as api:
+    accesses = AccessLog()
+    with ServedApi(KubeApiEmulator(accesses=accesses)) as api:
         api.install_crds(CRDS)
         yield write_kubeconfig(workdir / "kubeconfig", api.url)
+    if on_close is not None:
+        on_close(accesses.entries())
 
 
 class Kube:
