@@ -14,7 +14,7 @@
 #   6. SIGTERM: the operator must stop within its deadline. Everything started here is stopped
 #      and removed on every exit.
 # Every wait has a deadline. Usage: image/test-image.sh [ARCHIVE] (run by `make image-test`).
-set -euo pipefail
+set -Eeuo pipefail
 cd "$(dirname "$0")/.."
 source image/common.sh
 ARCHIVE=${1:-$ARCHIVE}
@@ -61,11 +61,12 @@ cleanup() {
     [ -n "$OPERATOR_PID" ] && { stop_group "$OPERATOR_PID" 10 || true; }
     [ -n "$API_PID" ] && { stop_group "$API_PID" 10 || true; }
     if [ -n "$WORK" ]; then
-        timeout 60 "${TEST_BUILDAH[@]}" rm "$CONTAINER" >/dev/null 2>&1 || true
+        [ -z "${TEST_BUILDAH+set}" ] || timeout 60 "${TEST_BUILDAH[@]}" rm "$CONTAINER" >/dev/null 2>&1 || true
         rm -rf "$WORK"
     fi
 }
 trap cleanup EXIT
+trap 'fail "line $LINENO: exit status $?"' ERR
 
 [ -f "$ARCHIVE" ] || { echo "image-test: no $ARCHIVE: run 'make image' first" >&2; exit 2; }
 [ -x "$KUBECTL_DTK" ] || { echo "image-test: no $KUBECTL_DTK: run 'make install' first" >&2; exit 2; }
@@ -79,7 +80,8 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 mkdir -p "$CACHE"
 WORK=$(mktemp -d "$CACHE/test.XXXXXX")
-TEST_BUILDAH=(buildah --root "$WORK/storage" --runroot "$WORK/storage-run" --storage-driver vfs)
+buildah_in "$WORK/storage"
+TEST_BUILDAH=("${BUILDAH[@]}")
 
 log "the archive's config ($ARCHIVE)"
 timeout 60 skopeo inspect --config "oci-archive:$ARCHIVE" >"$WORK/config.json"
@@ -162,5 +164,13 @@ EOF
 log "SIGTERM to the operator"
 stop_group "$OPERATOR_PID" 20 || fail "the operator did not stop within 20 s of SIGTERM"
 OPERATOR_PID=
+
+# The chart mounts the root filesystem read-only with an emptyDir on /tmp: the operator and the
+# steps it ran must have written nowhere else (buildah writes its own /etc/hosts, hostname, resolv.conf).
+written=$(timeout 120 "${TEST_BUILDAH[@]}" run --isolation chroot --volume "$WORK/kubeconfig:/etc/dtk/kubeconfig:ro" \
+    "$CONTAINER" -- find / -xdev -newer /etc/dtk/kubeconfig \
+    ! -path '/tmp/*' ! -path /tmp ! -path '/etc/dtk*' ! -path '/run*' ! -path '/dev*' \
+    ! -path /etc ! -path /etc/hosts ! -path /etc/hostname ! -path /etc/resolv.conf ! -path / 2>/dev/null || true)
+[ -z "$written" ] || fail "files written outside /tmp, where the chart's root filesystem is read-only: $written"
 printf 'image-test: passed in %d s: %s ran as UID 65532 and converged %s (Task succeeded)\n' \
     "$(( SECONDS - STARTED ))" "$IMAGE" "$INSTANCE"
