@@ -4,7 +4,7 @@
 #
 #   1. Debian's mmdebstrap, buildah and skopeo, installed with apt when missing.
 #   2. The base root filesystem: mmdebstrap from the host's Debian sources (cached in
-#      .image-cache/, keyed by everything that goes into it; the slow step, ~2 min cold).
+#      .image-cache/, keyed by everything that goes into it; the slow step, ~1 min cold).
 #   3. The wheels: the project's, built from the work tree, and its `operator` extra's, fetched
 #      with the dev virtualenv's pip and pinned to the versions installed there (the ones the
 #      test suite runs), binary wheels only: nothing is compiled, and the build needs no index.
@@ -70,7 +70,7 @@ base_rootfs() {
     key=$( { printf '%s\n' "$DEB_SUITE" "${options[@]}"; cat "${sources[@]}" /dev/null; } | sha256sum | cut -c1-16)
     rootfs="$CACHE/rootfs-$DEB_SUITE-$key.tar"
     if [ ! -f "$rootfs" ]; then
-        log "base root filesystem: mmdebstrap $DEB_SUITE + $DEB_PACKAGES (cold: ~2 min)"
+        log "base root filesystem: mmdebstrap $DEB_SUITE + $DEB_PACKAGES (~1 min)"
         rm -f "$CACHE"/rootfs-*.tar
         quietly mmdebstrap timeout 900 mmdebstrap "${options[@]}" "$DEB_SUITE" "$rootfs.partial" "${sources[@]}"
         mv "$rootfs.partial" "$rootfs"
