@@ -20,7 +20,16 @@ from kubernetes.client.exceptions import ApiException
 from dtk_api.resources import GROUP, VERSION
 
 Body = dict[str, Any]
-USER_AGENT = f"dtk-operator/{importlib.metadata.version('kube-dtk')}"  # kopf sends its own: kopf/<version>
+
+
+def _version() -> str:
+    try:
+        return importlib.metadata.version("kube-dtk")
+    except importlib.metadata.PackageNotFoundError:  # run from a source tree that is not installed
+        return "dev"
+
+
+USER_AGENT = f"dtk-operator/{_version()}"  # kopf sends its own: kopf/<version>
 
 
 class NotFound(LookupError):
