@@ -9,15 +9,13 @@ import re
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from dtk_api import resources as r
-from support.cluster import CRDS, Kube, drop_namespace, new_namespace
+from support.cluster import Kube, drop_namespace, new_namespace
 from support.gates import gate_step
 from support.manifests import assembly, component, condition, instance, task
 from support.operator_process import OperatorProcess
 from support.plugin import dtk
-from support.private_api import private_api
+from support.private_api import older_task_crds, private_api
 
 BOX_ROW = re.compile(r"^\| (.*) \|$")
 TIMEOUT_TEXT = "tools.slow: Timeout (1 sec) for this action has been exceeded"
@@ -107,23 +105,8 @@ def test_point_16_a_task_failing_validation_prints_its_failure_before_the_closin
     assert events[-1]["failure"]["message"] == INVALID_TEXT and events[-1]["state"] == "failed"
 
 
-def older_task_crd(directory: Path) -> Path:
-    """crds/ with a Task CRD that requires every command result's returnCode: the API server then
-    refuses the status of a Task whose step timed out, and the operator writes a minimal final
-    status without rows (SPEC 4), as on the real cluster where a stream once never ended."""
-    directory.mkdir()
-    for source in CRDS.glob("*.yaml"):
-        crd = yaml.safe_load(source.read_text())
-        if crd["spec"]["names"]["kind"] == r.TASK_KIND:
-            status = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
-            result = status["properties"]["steps"]["items"]["properties"]["results"]["items"]
-            result["required"] = [*result["required"], "returnCode"]
-        (directory / source.name).write_text(yaml.safe_dump(crd))
-    return directory
-
-
 def test_point_16_the_stream_ends_saying_why_when_the_final_status_lost_its_rows(tmp_path: Path) -> None:
-    with private_api(tmp_path, crds=older_task_crd(tmp_path / "crds")) as (kube, _):
+    with private_api(tmp_path, crds=older_task_crds(tmp_path / "crds")) as (kube, _):
         slow = component("slow", {"run": "sleep 30", "timeoutSeconds": 1})
         kube.create(r.ASSEMBLY_PLURAL, assembly(
             "older", components=[component("quick", "echo ok"), slow], nodes={"web": ["quick", "slow"]},

@@ -17,31 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from dtk_api import resources as r
-from support.cluster import CRDS, Kube
+from support.cluster import Kube
 from support.manifests import assembly, component, condition, instance, task
 from support.operator_process import OperatorProcess
-from support.private_api import private_api
-
-
-def older_crds(directory: Path) -> Path:
-    """crds/ with the Task CRD of before the fix: every command result must carry a returnCode."""
-    directory.mkdir()
-    for source in CRDS.glob("*.yaml"):
-        crd = yaml.safe_load(source.read_text())
-        if crd["spec"]["names"]["kind"] == r.TASK_KIND:
-            status = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
-            result = status["properties"]["steps"]["items"]["properties"]["results"]["items"]
-            result["required"] = [*result["required"], "returnCode"]
-        (directory / source.name).write_text(yaml.safe_dump(crd))
-    return directory
+from support.private_api import older_task_crds, private_api
 
 
 @pytest.fixture
 def kube_with_older_crds(tmp_path: Path) -> Iterator[tuple[Kube, OperatorProcess]]:
-    with private_api(tmp_path, crds=older_crds(tmp_path / "crds")) as running:
+    with private_api(tmp_path, crds=older_task_crds(tmp_path / "crds")) as running:
         yield running
 
 

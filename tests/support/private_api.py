@@ -7,6 +7,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import yaml
+
+from dtk_api import resources as r
 from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
 from dtk_sandbox.kubeapi.authorization import Denials
 from dtk_sandbox.kubeapi.latency import Latency
@@ -30,3 +33,18 @@ def private_api(workdir: Path, *, crds: Path = CRDS, validation: bool = True,
             yield Kube(kubeconfig, namespace), operator
         finally:
             operator.stop()
+
+
+def older_task_crds(directory: Path) -> Path:
+    """crds/ with the Task CRD of before issue 7's fix: every command result must carry a
+    returnCode, so the API server refuses the status of a Task whose step timed out (as a real
+    cluster did), and the operator must fall back to a minimal final status without rows (SPEC 4)."""
+    directory.mkdir()
+    for source in CRDS.glob("*.yaml"):
+        crd = yaml.safe_load(source.read_text())
+        if crd["spec"]["names"]["kind"] == r.TASK_KIND:
+            status = crd["spec"]["versions"][0]["schema"]["openAPIV3Schema"]["properties"]["status"]
+            result = status["properties"]["steps"]["items"]["properties"]["results"]["items"]
+            result["required"] = [*result["required"], "returnCode"]
+        (directory / source.name).write_text(yaml.safe_dump(crd))
+    return directory
