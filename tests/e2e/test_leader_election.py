@@ -157,6 +157,22 @@ def step_processes(root: Path) -> list[int]:
     return found
 
 
+def fresh_step_processes(root: Path, *, younger_than: float) -> list[int]:
+    """Step processes started less than `younger_than` seconds ago: a kill now interrupts a step
+    (an older one, under load, may end before the kill lands)."""
+    uptime = float(Path("/proc/uptime").read_text().split()[0])
+    ticks = os.sysconf("SC_CLK_TCK")
+    found = []
+    for pid in step_processes(root):
+        try:
+            started = int(Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[19]) / ticks
+        except (OSError, IndexError, ValueError):
+            continue
+        if uptime - started < younger_than:
+            found.append(pid)
+    return found
+
+
 class StepWatch(threading.Thread):
     """Every 10 ms, which operator lives have step processes running under `root` (each step's
     environment names the operator life that started it: DTK_STEP_LIFE). Two at once is the
@@ -231,7 +247,8 @@ def test_sigkill_of_the_leader_mid_task_hands_over_within_20_s_without_rerun_or_
                        what="stage s2 to run")
         # At a random moment of the renewal and check cycles (2 s), while steps run.
         time.sleep(random.uniform(0, 2))
-        kube.wait("a step to run", lambda: step_processes(pair.leader.local_root), timeout=5)
+        kube.wait("a step that has just started (0.8 s to go)",
+                  lambda: fresh_step_processes(pair.leader.local_root, younger_than=0.3), timeout=5)
         killed_pid = pair.leader.pid
         killed_at, killed_ns = time.monotonic(), time.time_ns()
         pair.leader.kill()
