@@ -46,7 +46,7 @@ class StageBuilder:
         self.steps: list[Step] = []
         self.work: dict[str, LeafWork] = {}
         self._covered: set[tuple[str, str]] = set()
-        self._machines = [m for p in places for m in p.members]
+        self._machines = frozenset(m for p in places for m in p.members)
 
     def add_stage(self, number: int, stage: StageDef, *, only_uncovered: bool = False) -> None:
         index = str(number)
