@@ -10,6 +10,9 @@ from dtk_api import resources as r
 from dtk_operator.aws.errors import Observe, Report, RetryPolicy, call
 
 GONE_STATES = frozenset({"shutting-down", "terminated"})
+# EC2 is eventually consistent: an instance launched a moment ago may not be found yet by a call
+# naming it (AWS's advice: retry with backoff). Only for calls right after RunInstances.
+NOT_YET_VISIBLE = frozenset({"InvalidInstanceID.NotFound"})
 
 
 @dataclass(frozen=True)
@@ -22,6 +25,7 @@ class LaunchSpec:
     security_group_ids: Sequence[str] = ()
     key_name: str = ""
     iam_instance_profile: str = ""
+    count: int = 1  # MinCount = MaxCount: EC2 launches all of them or none
 
 
 @dataclass(frozen=True)
@@ -34,6 +38,7 @@ class Instance:
     dns_name: str = ""
     instance_type: str = ""
     image: str = ""
+    launch_index: int = 0  # its place in the RunInstances call that launched it (AmiLaunchIndex)
 
     @classmethod
     def from_api(cls, raw: Mapping[str, Any]) -> Instance:
@@ -43,13 +48,14 @@ class Instance:
             private_ip=str(raw.get("PrivateIpAddress") or ""), public_ip=str(raw.get("PublicIpAddress") or ""),
             dns_name=str(raw.get("PublicDnsName") or raw.get("PrivateDnsName") or ""),
             instance_type=str(raw.get("InstanceType") or ""), image=str(raw.get("ImageId") or ""),
+            launch_index=int(raw.get("AmiLaunchIndex") or 0),
         )
 
 
 def _launch_arguments(spec: LaunchSpec) -> dict[str, Any]:
     tags = [{"Key": k, "Value": v} for k, v in spec.tags.items()]
     args: dict[str, Any] = {
-        "ImageId": spec.image, "InstanceType": spec.instance_type, "MinCount": 1, "MaxCount": 1,
+        "ImageId": spec.image, "InstanceType": spec.instance_type, "MinCount": spec.count, "MaxCount": spec.count,
         "ClientToken": spec.token,
         "TagSpecifications": [{"ResourceType": "instance", "Tags": tags}, {"ResourceType": "volume", "Tags": tags}],
     }
@@ -69,12 +75,19 @@ class Ec2Api:
     def __init__(self, client: Any, *, policy: RetryPolicy | None = None, observe: Observe | None = None) -> None:
         self._client, self._policy, self._observe = client, policy or RetryPolicy(), observe
 
-    async def _call(self, operation: str, fn: Any, report: Report | None = None, **kwargs: Any) -> Any:
-        return await call(operation, fn, policy=self._policy, observe=self._observe, report=report, **kwargs)
+    async def _call(self, operation: str, fn: Any, report: Report | None = None, *,
+                    also_temporary: frozenset[str] = frozenset(), **kwargs: Any) -> Any:
+        return await call(operation, fn, policy=self._policy, observe=self._observe, report=report,
+                          also_temporary=also_temporary, **kwargs)
 
-    async def run_instance(self, spec: LaunchSpec, report: Report | None = None) -> Instance:
+    async def run_instances(self, spec: LaunchSpec, report: Report | None = None) -> list[Instance]:
         found = await self._call("RunInstances", self._client.run_instances, report, **_launch_arguments(spec))
-        return Instance.from_api(found["Instances"][0])
+        return [Instance.from_api(i) for i in found["Instances"]]
+
+    async def tag(self, instance_id: str, tags: Mapping[str, str], report: Report | None = None) -> None:
+        await self._call("CreateTags", self._client.create_tags, report, also_temporary=NOT_YET_VISIBLE,
+                         Resources=[instance_id],
+                         Tags=[{"Key": k, "Value": v} for k, v in tags.items()])
 
     async def instances_of(self, namespace: str, instance: str, report: Report | None = None) -> list[Instance]:
         """Every instance of one ServiceInstance, in one DescribeInstances (plus its pages)."""

@@ -62,15 +62,16 @@ Observe = Callable[[str, str], None]  # (operation, outcome): ok | retry | error
 
 async def call(operation: str, fn: Callable[..., T], *, policy: RetryPolicy, report: Report | None = None,
                sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, observe: Observe | None = None,
-               **kwargs: Any) -> T:
-    """Runs a blocking boto3 call off the event loop; temporary failures are retried and reported."""
+               also_temporary: frozenset[str] = frozenset(), **kwargs: Any) -> T:
+    """Runs a blocking boto3 call off the event loop; temporary failures are retried and reported.
+    `also_temporary`: codes that are temporary for this call only (eventual consistency)."""
     seen = observe or (lambda _operation, _outcome: None)
     for attempt in range(policy.attempts):
         try:
             result = await asyncio.to_thread(fn, **kwargs)
         except (ClientError, BotoCoreError) as raw:
             error = classify(operation, raw)
-            if not error.temporary or attempt + 1 == policy.attempts:
+            if not (error.temporary or error.code in also_temporary) or attempt + 1 == policy.attempts:
                 seen(operation, "error")
                 raise error from raw
             seen(operation, "retry")

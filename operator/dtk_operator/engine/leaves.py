@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import traceback
 import uuid
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from functools import partial
@@ -14,6 +15,7 @@ from dtk_api.plan_stages import LeafWork, WorkUnit
 from dtk_api.task_status import CommandResult, TaskStatus
 from dtk_api.templating import TemplateError, env_name, render
 from dtk_api.transitions import record_results
+from dtk_operator.engine.batches import batches_of, plan_batches
 from dtk_operator.engine.run_state import RunState
 from dtk_operator.targets.base import (
     CommandOutcome,
@@ -71,6 +73,18 @@ def _failure_text(outcome: CommandOutcome, timeout: float | None) -> str:
 class LeafRunner:
     def __init__(self, run: RunState, ctx: LeafContext) -> None:
         self.run, self.ctx = run, ctx
+        self._batches: dict[str, tuple[str, ...]] = {}
+
+    def _creates(self, work: LeafWork) -> bool:
+        return work.kind == "create_node" or (work.kind == "power_on_node" and work.node not in self.run.nodes)
+
+    async def prepare(self, works: Sequence[LeafWork]) -> None:
+        """Before a stage's leaves run: the nodes it creates get their launch batches, all on
+        record before any machine is asked for (engine.batches says why)."""
+        wanted = [w.node for w in works if self._creates(w)]
+        records = plan_batches(wanted, self.run.nodes, lambda: uuid.uuid4().hex)
+        await asyncio.gather(*(self._record(facts) for facts in records))  # gathered into one write
+        self._batches = batches_of(self.run.nodes)
 
     async def __call__(self, index: str, work: LeafWork) -> None:
         """Never raises but for cancellation: every failure becomes the row's error."""
@@ -87,25 +101,27 @@ class LeafRunner:
                           stacktrace=traceback.format_exc())
 
     async def _create(self, index: str, work: LeafWork) -> None:
-        """The token goes on record before the machine is asked for: a retry after a crash
-        finds it and adopts the machine instead of launching a second one."""
+        """The token goes on record before the machine is asked for (by prepare, or here for a
+        leaf it did not see): a retry after a crash finds it and adopts the machine instead of
+        launching a second one. A recorded token is kept whatever the node's state: the node
+        may have been recorded running just before a crash that lost this row's success."""
         group = work.node.rpartition(":")[0]
         known = self.run.nodes.get(work.node)
         if work.kind == "power_on_node" and known is not None:
             facts = await self.ctx.target.start_node(self._request(work, group, known.token), known)
         else:
-            token = known.token if known is not None and known.state == "creating" and known.token else ""
-            if not token:
-                token = uuid.uuid4().hex
-                await self._record(NodeFacts(name=work.node, group=group, state="creating", token=token))
-            facts = replace(await self.ctx.target.create_node(self._request(work, group, token)), token=token)
+            if known is None or not known.token:
+                known = NodeFacts(name=work.node, group=group, state="creating", token=uuid.uuid4().hex)
+                await self._record(known)
+            created = await self.ctx.target.create_node(self._request(work, group, known.token))
+            facts = replace(created, token=known.token, launch_index=known.launch_index)
         await self._record(facts)
         self.run.succeed(index)
 
     def _request(self, work: LeafWork, group: str, token: str) -> NodeRequest:
         return NodeRequest(namespace=self.ctx.namespace, instance=self.ctx.instance, name=work.node, group=group,
                            binding=self.ctx.bindings.get(group or work.node, {}), token=token,
-                           report=self._report)
+                           batch=self._batches.get(token, ()), report=self._report)
 
     async def _record(self, facts: NodeFacts) -> None:
         self.run.nodes[facts.name] = facts

@@ -26,6 +26,7 @@ async def run_stages(run: RunState, leaf: LeafRunner) -> bool:
             continue  # resumed Task: succeeded rows never run twice
         pending = _pending_leaves(run.status.steps, stage)
         run.log("notification", f"stage {stage.index} '{stage.name}' started")
+        await leaf.prepare([work[s.index] for s in pending if s.index in work])
         await asyncio.gather(*(leaf(s.index, work[s.index]) if s.index in work else _empty(run, s.index)
                                for s in pending))
         outcome = next(s for s in run.status.steps if s.index == stage.index).status

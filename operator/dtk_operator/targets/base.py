@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 Report = Callable[[str], None]  # how a target tells the Task's message log about retries
 
@@ -21,6 +21,9 @@ class NodeRequest:
     group: str = ""
     binding: Mapping[str, str] = field(default_factory=dict)
     token: str = ""
+    # The node's launch batch: every member sharing `token`, in launch-index order (empty: the
+    # node alone). A target that launches in batches launches them together; others ignore it.
+    batch: tuple[str, ...] = ()
     report: Report | None = field(default=None, compare=False)
 
 
@@ -38,15 +41,22 @@ class NodeFacts:
     instance_type: str = ""
     image: str = ""
     token: str = ""  # EC2 idempotency: written to status before RunInstances, tagged on the instance
+    # The node's place in its launch batch (its EC2 AmiLaunchIndex): written with the token, so
+    # that a restarted operator knows which untagged instance of the batch is this node's.
+    launch_index: int | None = None
 
     def variables(self) -> dict[str, str]:
         return {"name": self.name, "instanceId": self.instance_id, "privateIp": self.private_ip,
                 "publicIp": self.public_ip, "dnsName": self.dns_name}
 
-    def to_status(self) -> dict[str, str]:
-        return {"name": self.name, "group": self.group, "instanceId": self.instance_id, "state": self.state,
-                "privateIp": self.private_ip, "publicIp": self.public_ip, "dnsName": self.dns_name,
-                "instanceType": self.instance_type, "image": self.image, "token": self.token}
+    def to_status(self) -> dict[str, Any]:
+        raw: dict[str, Any] = {
+            "name": self.name, "group": self.group, "instanceId": self.instance_id, "state": self.state,
+            "privateIp": self.private_ip, "publicIp": self.public_ip, "dnsName": self.dns_name,
+            "instanceType": self.instance_type, "image": self.image, "token": self.token}
+        if self.launch_index is not None:
+            raw["launchIndex"] = self.launch_index
+        return raw
 
     @classmethod
     def from_status(cls, raw: Mapping[str, object]) -> NodeFacts:
@@ -56,7 +66,11 @@ class NodeFacts:
         return cls(name=text("name"), group=text("group"), instance_id=text("instanceId"),
                    state=text("state") or "running", private_ip=text("privateIp"), public_ip=text("publicIp"),
                    dns_name=text("dnsName"), instance_type=text("instanceType"), image=text("image"),
-                   token=text("token"))
+                   token=text("token"), launch_index=_index(raw.get("launchIndex")))
+
+
+def _index(value: object) -> int | None:
+    return value if isinstance(value, int) and not isinstance(value, bool) and value >= 0 else None
 
 
 @dataclass(frozen=True)

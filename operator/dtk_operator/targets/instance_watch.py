@@ -40,6 +40,16 @@ class InstanceWatch:
             self._snapshot.add_done_callback(lambda _: setattr(self, "_snapshot", None))
         return await asyncio.shield(self._snapshot)
 
+    async def fresh(self) -> list[Instance]:
+        """A read started after this call, so a launch or a tagging that ended before it is in it:
+        sharing a read already in flight could miss them, and then launch a batch twice."""
+        stale = self._snapshot
+        if stale is not None:
+            await asyncio.wait({stale})
+            if self._snapshot is stale:
+                self._snapshot = None
+        return await self.snapshot()
+
     async def wait_for(self, instance_id: str, wanted: str, *, timeout: float) -> Instance:
         """Until the machine reaches `wanted` (`terminated` also accepts a machine gone from view)."""
         waiter = _Waiter(instance_id, wanted, time.monotonic() + timeout, asyncio.get_running_loop().create_future())

@@ -1,0 +1,106 @@
+"""Batched EC2 launches, exactly once through a crash at any point (SPEC sections 7 and 11).
+
+The engine records every member of a batch (one token, each member its launch index) before
+anything is launched. Here the members' concurrent create_node calls share one settlement per
+token: a fresh DescribeInstances, then, if no instance of the batch was ever launched, ONE
+RunInstances of MinCount = MaxCount = len(batch) carrying the token as tag and ClientToken,
+then one CreateTags per instance naming its node, before any member goes on.
+
+Which instance is whose, in the order a restarted operator trusts them:
+- the `dtk.io/node` tag, once written (CreateTags, or at launch for a batch of one);
+- else the batch token tag plus AmiLaunchIndex: EC2 numbers the instances of one RunInstances
+  0..count-1, and the engine recorded which member has which index before the launch. So a
+  crash between RunInstances and CreateTags leaves instances a restart can still name.
+A batch is launched only when no instance, in any state, carries its token: EC2 launches a
+MinCount = MaxCount batch whole or not at all, so one instance seen means the batch was
+launched. A member whose instance has since gone (terminated by hand, or capacity took it back)
+is relaunched alone under its own derived token `<token>-<index>`, tagged with its node at
+launch, so that relaunch is itself found again after a crash instead of repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import replace
+
+from dtk_api import resources as r
+from dtk_operator.aws.ec2 import GONE_STATES, Ec2Api, Instance, LaunchSpec
+from dtk_operator.targets.base import NodeRequest
+from dtk_operator.targets.instance_watch import InstanceWatch
+
+# How a launch is asked for: (request, token, the node names launched in launch-index order).
+SpecFor = Callable[[NodeRequest, str, Sequence[str]], LaunchSpec]
+Owned = dict[str, Instance]
+
+
+def _of_batch(tag: str, token: str) -> bool:
+    return tag == token or tag.startswith(token + "-")
+
+
+def owned_by(seen: Iterable[Instance], token: str, batch: Sequence[str]) -> Owned:
+    """The live instances of a batch, by member name (node tag first, then launch index)."""
+    owned: Owned = {}
+    for found in seen:
+        tag = found.tags.get(r.TAG_TOKEN, "")
+        if found.state in GONE_STATES or not _of_batch(tag, token):
+            continue
+        by_index = batch[found.launch_index] if tag == token and found.launch_index < len(batch) else ""
+        name = found.tags.get(r.TAG_NODE) or by_index
+        if name in batch:
+            owned.setdefault(name, found)
+    return owned
+
+
+def node_tags(request: NodeRequest, node: str) -> dict[str, str]:
+    return {r.TAG_NODE: node, "Name": f"{request.instance}/{node}"}
+
+
+class BatchLauncher:
+    def __init__(self, api: Ec2Api, spec_for: SpecFor) -> None:
+        self._api, self._spec_for = api, spec_for
+        self._settling: dict[tuple[str, str, str], asyncio.Future[Owned]] = {}
+
+    async def instance_for(self, request: NodeRequest, watch: InstanceWatch) -> Instance:
+        """The node's instance: adopted, launched with its batch, or relaunched alone."""
+        batch = request.batch if request.name in request.batch else (request.name,)
+        key = (request.namespace, request.instance, request.token)
+        settling = self._settling.get(key)
+        if settling is None:  # the first member to arrive settles the batch for all of them
+            settling = asyncio.ensure_future(self._settle(request, batch, watch))
+            self._settling[key] = settling
+            settling.add_done_callback(lambda done: self._forget(key, done))
+        owned = await asyncio.shield(settling)
+        if request.name in owned:
+            return owned[request.name]
+        return await self._relaunch(request, batch)
+
+    def _forget(self, key: tuple[str, str, str], done: asyncio.Future[Owned]) -> None:
+        # Dropped once settled: a later call (a new Task) reads EC2 afresh and finds the tags.
+        if self._settling.get(key) is done:
+            del self._settling[key]
+        if not done.cancelled():
+            done.exception()  # retrieved: every waiter has seen it; no "never retrieved" warning
+
+    async def _settle(self, request: NodeRequest, batch: Sequence[str], watch: InstanceWatch) -> Owned:
+        seen = await watch.fresh()
+        owned = owned_by(seen, request.token, batch)
+        if not any(_of_batch(i.tags.get(r.TAG_TOKEN, ""), request.token) for i in seen):
+            spec = self._spec_for(request, request.token, batch)
+            launched = await self._api.run_instances(spec, request.report)
+            # The reply may omit the tags asked for at launch: they are known, so they are added.
+            owned = owned_by((replace(i, tags={**spec.tags, **i.tags}) for i in launched), request.token, batch)
+        await self._name(request, owned)
+        return owned
+
+    async def _name(self, request: NodeRequest, owned: Mapping[str, Instance]) -> None:
+        """Node tags written before any member goes on: from then on no index is needed."""
+        untagged = [(name, i) for name, i in owned.items() if i.tags.get(r.TAG_NODE) != name]
+        await asyncio.gather(*(self._api.tag(i.instance_id, node_tags(request, name), request.report)
+                               for name, i in untagged))
+
+    async def _relaunch(self, request: NodeRequest, batch: Sequence[str]) -> Instance:
+        """The batch was launched but this member's instance is gone: it alone gets a new one."""
+        token = f"{request.token}-{batch.index(request.name)}"
+        launched = await self._api.run_instances(self._spec_for(request, token, (request.name,)), request.report)
+        return launched[0]
