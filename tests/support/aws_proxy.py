@@ -1,5 +1,6 @@
-"""An HTTP proxy in front of moto: counts AWS operations, injects throttling and 500s for a
-share of calls, and can hold an answer (the call done in moto, the reply not yet delivered)."""
+"""An HTTP proxy in front of moto: counts AWS operations (and keeps their query parameters),
+injects throttling and 500s for a share of calls, and can hold an answer (the call done in moto,
+the reply not yet delivered) or stall a call (never done in moto)."""
 
 from __future__ import annotations
 
@@ -23,6 +24,11 @@ def _error_xml(code: str, message: str) -> bytes:
             f"<Message>{message}</Message></Error></Errors><RequestID>proxy</RequestID></Response>").encode()
 
 
+def _query(body: bytes) -> dict[str, str]:
+    """An EC2 query-protocol call's parameters (`Filter.1.Name`, `InstanceId.1`, ...)."""
+    return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode(errors="replace")).items()}
+
+
 def _operation(headers: object, body: bytes) -> str:
     target = getattr(headers, "get", lambda _: None)("X-Amz-Target")  # JSON protocols (SSM)
     if target:
@@ -34,6 +40,7 @@ class AwsProxy:
     def __init__(self, upstream: str) -> None:
         self.upstream = upstream
         self.calls: Counter[str] = Counter()
+        self.params: dict[str, list[dict[str, str]]] = {}  # operation -> each call's query parameters
         self.faults: Counter[str] = Counter()
         self.fail_every = 0  # 0: never; n: every n-th call of the operations in fail_operations
         self.fail_operations: set[str] = set()
@@ -41,6 +48,10 @@ class AwsProxy:
         self.refuse_count = 0  # how many calls of a refused operation still get its error
         self.hold_operation = ""
         self.held = threading.Event()  # set once a held call has been done in moto
+        # A stalled call waits for `release`, then fails with a 503 without reaching moto: its
+        # caller is expected to be gone by then (the operator killed while it waits).
+        self.stall_operation = ""
+        self.stalled = threading.Event()
         self.release = threading.Event()
         self._lock = threading.Lock()
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
@@ -48,9 +59,16 @@ class AwsProxy:
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
-    def _fault(self, operation: str) -> tuple[int, str, str] | None:
+    def _fault(self, operation: str, body: bytes) -> tuple[int, str, str] | None:
         with self._lock:
             self.calls[operation] += 1
+            self.params.setdefault(operation, []).append(_query(body))
+            stall = operation == self.stall_operation
+        if stall:
+            self.stalled.set()
+            self.release.wait(HOLD_TIMEOUT_SECONDS)
+            return THROTTLED
+        with self._lock:
             if operation in self.refuse and self.refuse_count > 0:
                 self.refuse_count -= 1
                 self.faults[operation] += 1
@@ -67,7 +85,7 @@ class AwsProxy:
             def do_POST(self) -> None:
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
                 operation = _operation(self.headers, body)
-                fault = proxy._fault(operation)
+                fault = proxy._fault(operation, body)
                 if fault is not None and self.headers.get("X-Amz-Target"):  # JSON protocol (SSM)
                     body = json.dumps({"__type": fault[1], "message": fault[2]}).encode()
                     self._reply(fault[0], {"Content-Type": "application/x-amz-json-1.1"}, body)
