@@ -9,6 +9,7 @@ from http.client import HTTPException
 from dtk_api import resources as r
 from dtk_api.task_status import TERMINAL_TASK_STATES
 from kubectl_dtk.client import ApiError, Body, DtkClient
+from kubectl_dtk.shards import with_all_rows
 
 # A watch connection lasts at most this long (seconds); when it ends quietly the current
 # body is yielded again, so a caller gets a tick at least this often (CI heartbeats).
@@ -36,7 +37,13 @@ def _events(client: DtkClient, name: str, resource_version: str, window: int) ->
 
 
 def follow_task(client: DtkClient, name: str, *, timeout: float | None = None) -> Iterator[Body]:
-    """Yields the Task now and after every change, until it has ended; raises FollowTimeout."""
+    """Yields the Task now and after every change, until it has ended; raises FollowTimeout.
+    A big Task comes with the rows of its shards (written before each change of the Task)."""
+    for task in _follow(client, name, timeout):
+        yield with_all_rows(client, task)
+
+
+def _follow(client: DtkClient, name: str, timeout: float | None) -> Iterator[Body]:
     deadline = time.monotonic() + timeout if timeout is not None else None
     task = client.get(r.TASK_PLURAL, name)
     yield task

@@ -44,3 +44,13 @@ POWER_ON_DISPLAY_NAME: Final = "power_on_nodes"
 def workflow_display_name(workflow: str) -> str:
     """The top row's label: DTK shows converge as `assembly_converge`, a start as `power_on_nodes`."""
     return {CREATE_WORKFLOW: CONVERGE_DISPLAY_NAME, POWER_ON_WORKFLOW: POWER_ON_DISPLAY_NAME}.get(workflow, workflow)
+
+# A big Task's rows below its stages live in TaskShards (SPEC 11, dtk_api/sharding.py), found
+# with one list call by this label and collected with their Task (ownerReferences).
+SHARD_KIND: Final = "TaskShard"
+SHARD_PLURAL: Final = "taskshards"
+TASK_LABEL: Final = f"{GROUP}/task"
+# A big instance's node-group members are recorded in NodeShards (SPEC 11, dtk_api/node_shards.py),
+# labelled with INSTANCE_LABEL and owned by the ServiceInstance.
+NODE_SHARD_KIND: Final = "NodeShard"
+NODE_SHARD_PLURAL: Final = "nodeshards"

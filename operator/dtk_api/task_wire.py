@@ -87,6 +87,7 @@ class RawTaskStatus(TypedDict, total=False):
     messages: list[RawMessage]
     failure: RawFailure
     planHash: str
+    shards: int  # rows below the stages are in this many TaskShards (dtk_api.sharding)
     observedGeneration: int
     conditions: list[dict[str, object]]
 
@@ -210,14 +211,15 @@ def from_status(raw: Mapping[str, object]) -> TaskStatus:
     )
 
 
-def to_status(task: TaskStatus) -> RawTaskStatus:
-    """The engine's part of `.status` (conditions and observedGeneration are added by the caller)."""
+def to_status(task: TaskStatus, steps: list[RawStep] | None = None) -> RawTaskStatus:
+    """The engine's part of `.status` (conditions and observedGeneration are added by the caller).
+    `steps`: the rows already converted, when the caller keeps them between writes."""
     completed, total = progress(task.steps)
     raw = RawTaskStatus(
         state=task.state,
         message=task.message,
         progress=RawProgress(completed=completed, total=total),
-        steps=[step_to_raw(s) for s in task.steps],
+        steps=steps if steps is not None else [step_to_raw(s) for s in task.steps],
         messages=[message_to_raw(m) for m in task.messages],
         planHash=task.plan_hash,
     )

@@ -20,11 +20,20 @@ ELECTION = ("With --leader-elect, replicas share one Lease: the one holding it r
             "stand by and take over when it stops renewing (--lease-duration after its last renewal) or "
             "releases it on SIGTERM. The timings are controller-runtime's; change them only for tests.")
 USAGE_ERROR = 2  # as argparse exits on bad flags: the command line or its files must change
+# Steps are mostly short commands or waits on other machines: a few per CPU keep the host busy
+# without thrashing it (Ansible's forks and Salt's batch size bound the same thing).
+DEFAULT_LOCAL_MAX_PROCESSES = 8 * (os.cpu_count() or 2)
 
 
 def _port(text: str) -> int:
     if not text.isdigit() or int(text) > 65535:
         raise argparse.ArgumentTypeError(f"{text!r} is not a TCP port (0-65535)")
+    return int(text)
+
+
+def _positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive whole number")
     return int(text)
 
 
@@ -40,6 +49,10 @@ def _parser() -> argparse.ArgumentParser:
                      help="accept the `local` target, which runs steps as processes on this host")
     run.add_argument("--local-root", type=Path, default=Path(os.environ.get("DTK_LOCAL_ROOT", "/tmp/dtk-local")),
                      help="directory holding the local target's node sandboxes")
+    run.add_argument("--local-max-processes", type=_positive_int, default=DEFAULT_LOCAL_MAX_PROCESSES, metavar="N",
+                     help="step processes the local target runs at once, over all Tasks (default: "
+                          f"{DEFAULT_LOCAL_MAX_PROCESSES}, 8 per CPU): a 5,000-member stage waits its turn "
+                          "instead of forking 5,000 processes")
     run.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: see above)")
     run.add_argument("--peering", default="", help="kopf peering name for HA (default: standalone)")
     run.add_argument("--liveness", default="", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
@@ -127,7 +140,7 @@ def _run(args: argparse.Namespace) -> int:
     from dtk_operator.engine.services import Options
 
     options = Options(allow_local_target=args.allow_local_target, local_root=args.local_root,
-                      metrics_port=args.metrics_port)
+                      local_max_processes=args.local_max_processes, metrics_port=args.metrics_port)
     memo = kopf.Memo(options=options, kubeconfig=kubeconfig)  # the login handler reads it (handlers/login.py)
     if election is not None:
         return _run_elected(args, election, memo)

@@ -45,7 +45,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     kube = KubeClient(api)
     served = memo.get("metrics")  # `run --leader-elect` serves them from the start, standby included
     metrics = served if isinstance(served, Metrics) else Metrics()
-    targets = TargetFactory(kube=kube, local=LocalTarget(options.local_root), observe_aws=metrics.aws_call)
+    local = LocalTarget(options.local_root, max_processes=options.local_max_processes)
+    targets = TargetFactory(kube=kube, local=local, observe_aws=metrics.aws_call)
     memo.services = Services(kube=kube, options=options, targets=targets, metrics=metrics)
     if options.metrics_port and served is None:
         metrics.serve(options.metrics_port)

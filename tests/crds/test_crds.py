@@ -1107,3 +1107,24 @@ def test_instance_names_fit_a_label_value() -> None:
     long_name = {**sample, "metadata": {**sample["metadata"], "name": "s" * 64}}
     assert validate(long_name)[0] == "metadata.name: Too long: may not be longer than 63"
     assert validate({**sample, "metadata": {**sample["metadata"], "name": "s" * 63}}) == []
+
+
+# Shards (SPEC 11): their rows and records have exactly the shape of their owner's.
+
+def _crd_file(name: str) -> Schema:
+    with open(ROOT / "crds" / name) as stream:
+        (version,) = yaml.safe_load(stream)["spec"]["versions"]
+    return typing.cast(Schema, version["schema"]["openAPIV3Schema"])
+
+
+def test_a_task_shard_row_has_the_schema_of_a_task_row() -> None:
+    shard = _crd_file("taskshard.yaml")
+    assert shard["properties"]["steps"]["items"] == sub_schema(root_schema("Task"), "status", "steps")["items"]
+    assert sub_schema(root_schema("Task"), "status", "shards")["type"] == "integer"
+
+
+def test_a_node_shard_record_has_the_schema_of_an_instance_node_record() -> None:
+    shard = _crd_file("nodeshard.yaml")
+    instance_nodes = sub_schema(root_schema("ServiceInstance"), "status", "nodes")
+    assert shard["properties"]["nodes"]["items"] == instance_nodes["items"]
+    assert sub_schema(root_schema("ServiceInstance"), "status", "nodeShards")["type"] == "integer"

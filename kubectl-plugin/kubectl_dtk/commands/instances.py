@@ -24,6 +24,7 @@ from kubectl_dtk.instance_rows import (
 )
 from kubectl_dtk.instance_support import no_op, print_object, single_namespace, wants_object
 from kubectl_dtk.objects import as_list, emit, require, stall_note
+from kubectl_dtk.shards import with_all_nodes
 
 Flags = Callable[..., argparse.ArgumentParser]
 SI_HELP = "the service instance's name (as ls shows it)"
@@ -89,7 +90,7 @@ def run_ls(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_list_nodes(ctx: Context, args: argparse.Namespace) -> int:
     single_namespace(ctx, args.command)
-    instance = require(ctx, r.INSTANCE_PLURAL, args.instance)
+    instance = with_all_nodes(ctx.client, require(ctx, r.INSTANCE_PLURAL, args.instance))
     emit(ctx, headers=NODE_HEADERS, rows=node_rows(instance), objects=(instance.get("status") or {}).get("nodes", []))
     return exit_codes.OK
 
@@ -110,7 +111,7 @@ def run_power(ctx: Context, args: argparse.Namespace) -> int:
 
 def run_delete(ctx: Context, args: argparse.Namespace) -> int:
     single_namespace(ctx, args.command)
-    instance = require(ctx, r.INSTANCE_PLURAL, args.instance)
+    instance = with_all_nodes(ctx.client, require(ctx, r.INSTANCE_PLURAL, args.instance))
     if not rm.confirmed(ctx, args.instance, assume_yes=args.yes):
         return no_op(ctx, "Nothing deleted.", as_list([]))
     deleted = ctx.client.delete(r.INSTANCE_PLURAL, args.instance)

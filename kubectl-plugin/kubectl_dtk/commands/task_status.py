@@ -16,6 +16,7 @@ from kubectl_dtk.context import CommandError, Context
 from kubectl_dtk.instance_support import single_namespace, task_of
 from kubectl_dtk.objects import latest_task_of, require, stall_note
 from kubectl_dtk.refresh import refresh_task, show_task, snapshot_code
+from kubectl_dtk.shards import with_all_rows
 from kubectl_dtk.streaming import stream_task
 
 MODES = ("snapshot", "refresh", "stream")
@@ -56,6 +57,7 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     single_namespace(ctx, args.command)
     instance = require(ctx, r.INSTANCE_PLURAL, args.instance)
     task = dict(task_of(ctx, args.instance, args.task)) if args.task else latest_task_of(ctx, instance)
+    task = with_all_rows(ctx.client, task) if mode != "stream" else task  # the stream follows it itself
     note = stall_note(instance, shown_task=str(task["metadata"]["name"]))
     if note:  # a Task can look fine while its instance is stuck (a spec the operator refuses)
         ctx.warn(note)

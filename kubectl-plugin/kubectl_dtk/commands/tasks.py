@@ -22,6 +22,7 @@ from kubectl_dtk.instance_support import (
     wants_object,
 )
 from kubectl_dtk.objects import as_list, emit, latest_task, require, short_id, stall_note, tasks_of
+from kubectl_dtk.shards import with_all_rows
 from kubectl_dtk.streaming import stream_task
 
 Flags = Callable[..., argparse.ArgumentParser]
@@ -133,6 +134,7 @@ def run_action_detail(ctx: Context, args: argparse.Namespace) -> int:
         task = task_of(ctx, args.instance, args.task)
     else:
         task = latest_task(ctx, args.instance)
+    task = with_all_rows(ctx.client, dict(task))
     steps = views.detail_steps(from_status(task.get("status") or {}), args.index)
     if steps is None:
         raise CommandError(f"Task action with identifier '{args.index}' does not exist for this service instance "

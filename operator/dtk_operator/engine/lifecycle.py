@@ -66,7 +66,7 @@ async def _new_task(services: Services, body: Mapping[str, Any], workflow: str, 
 
 async def _power_on_if_stopped(services: Services, body: Mapping[str, Any]) -> None:
     """`power: running` after a stop: a Task whose stage 1 powers the nodes on (SPEC section 3)."""
-    if not any(n.state == "stopped" for n in recorded_nodes(body).values()):
+    if not any(n.state == "stopped" for n in (await recorded_nodes(services, body)).values()):
         return
     namespace, name = key_of(body)
     pending = [t for t in await tasks_of(services.kube, namespace, name)
@@ -79,7 +79,7 @@ async def power_off(services: Services, body: Mapping[str, Any]) -> None:
     """`power: stopped`: cancel what runs, then stop every running node."""
     namespace, name = key_of(body)
     await _wait_cancelled(services, namespace, name)
-    running = [n for n in recorded_nodes(body).values() if n.state == "running"]
+    running = [n for n in (await recorded_nodes(services, body)).values() if n.state == "running"]
     if not running:
         return
     target = await services.targets.for_instance(body)
@@ -90,7 +90,7 @@ async def power_off(services: Services, body: Mapping[str, Any]) -> None:
 
 async def _terminate_surplus(services: Services, body: Mapping[str, Any], sizes: Mapping[str, int]) -> None:
     """Scale down happens at once, highest member first, without waiting for a Task."""
-    extra = surplus_members(recorded_nodes(body), sizes)
+    extra = surplus_members(await recorded_nodes(services, body), sizes)
     if not extra:
         return
     namespace, name = key_of(body)
@@ -126,7 +126,7 @@ async def release_instance(services: Services, body: Mapping[str, Any]) -> None:
     if problem := check_instance_spec(body.get("spec")):  # no target to terminate anything through
         return let_go(body, why=f"the spec cannot be read ({problem})")
     fresh = await services.kube.get(r.INSTANCE_PLURAL, namespace, name) or body
-    nodes = list(recorded_nodes(fresh).values())
+    nodes = list((await recorded_nodes(services, fresh)).values())
     if (body.get("spec") or {}).get("deletionPolicy", "Delete") != "Delete":
         events.normal(body, reason="NodesRetained", message=f"deletionPolicy Retain: {len(nodes)} node(s) left running")
         return

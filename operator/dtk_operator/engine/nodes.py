@@ -1,23 +1,46 @@
-"""The machines of a ServiceInstance, as recorded in its `status.nodes`."""
+"""The machines of a ServiceInstance, as recorded in its `status.nodes` and, for a big instance,
+its NodeShards (dtk_api.node_shards)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import re
 from collections import Counter
-from collections.abc import Awaitable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dtk_api import resources as r
+from dtk_api.node_shards import NodeShardRecords, merge_nodes, split_nodes
 from dtk_operator.engine.services import Services
+from dtk_operator.kube.client import AlreadyExists, NotFound
 from dtk_operator.targets.base import NodeFacts
 
 _MEMBER = re.compile(r"^(?P<group>.+):(?P<number>\d+)$")
 
 
-def recorded_nodes(body: Mapping[str, Any]) -> dict[str, NodeFacts]:
-    raw = (body.get("status") or {}).get("nodes") or []
+def _owned_by(shard: Mapping[str, Any], uid: str) -> bool:
+    return any(o.get("uid") == uid for o in (shard.get("metadata") or {}).get("ownerReferences") or [])
+
+
+async def _shards_of(services: Services, body: Mapping[str, Any]) -> dict[str, list[Any]]:
+    """The instance's NodeShards (name -> records), in one list call; none when it has none."""
+    if not (body.get("status") or {}).get("nodeShards"):
+        return {}
+    meta = body["metadata"]
+    found = await services.kube.list(r.NODE_SHARD_PLURAL, str(meta["namespace"]),
+                                     labels={r.INSTANCE_LABEL: str(meta["name"])})
+    return {s["metadata"]["name"]: list(s.get("nodes") or []) for s in found
+            if _owned_by(s, str(meta.get("uid") or ""))}
+
+
+def _facts(raw: Sequence[Any]) -> dict[str, NodeFacts]:
     return {n.name: n for n in (NodeFacts.from_status(item) for item in raw) if n.state != "terminated"}
+
+
+async def recorded_nodes(services: Services, body: Mapping[str, Any]) -> dict[str, NodeFacts]:
+    inline = (body.get("status") or {}).get("nodes") or []
+    return _facts(merge_nodes(inline, (await _shards_of(services, body)).values()))
 
 
 def surplus_members(nodes: Mapping[str, NodeFacts], sizes: Mapping[str, int]) -> list[NodeFacts]:
@@ -30,12 +53,7 @@ def surplus_members(nodes: Mapping[str, NodeFacts], sizes: Mapping[str, int]) ->
     return [node for _, _, node in sorted(extra, key=lambda e: (e[0], -e[1]))]
 
 
-def _write(services: Services, namespace: str, instance: str, nodes: Mapping[str, NodeFacts]) -> Awaitable[Any]:
-    services.metrics.set_nodes(namespace, instance, dict(Counter(n.state for n in nodes.values())))
-    return services.kube.patch_status(r.INSTANCE_PLURAL, namespace, instance, {"nodes": _ordered(nodes)})
-
-
-def _ordered(nodes: Mapping[str, NodeFacts]) -> list[dict[str, str]]:
+def _ordered(nodes: Mapping[str, NodeFacts]) -> list[dict[str, Any]]:
     def key(node: NodeFacts) -> tuple[int, str, int]:
         match = _MEMBER.match(node.name)
         return (1, match["group"], int(match["number"])) if match else (0, node.name, 0)
@@ -43,15 +61,61 @@ def _ordered(nodes: Mapping[str, NodeFacts]) -> list[dict[str, str]]:
     return [n.to_status() for n in sorted(nodes.values(), key=key)]
 
 
-async def remember_nodes(services: Services, namespace: str, instance: str, batch: Mapping[str, NodeFacts]) -> None:
-    """Adds or replaces nodes, re-reading the list so that no concurrent change is lost."""
+async def _write(services: Services, body: Mapping[str, Any], nodes: Mapping[str, NodeFacts],
+                 held: Mapping[str, list[Any]]) -> None:
+    """Shards first (only those that changed; emptied ones deleted), then the instance's status:
+    a crash in between leaves a record in both places, never in neither."""
+    meta = body["metadata"]
+    namespace, instance = str(meta["namespace"]), str(meta["name"])
+    services.metrics.set_nodes(namespace, instance, dict(Counter(n.state for n in nodes.values())))
+    inline, shards = split_nodes(instance, _ordered(nodes))
+    await asyncio.gather(*(_put_shard(services, body, shard) for shard in shards
+                           if held.get(shard.name) != list(shard.nodes)))
+    status: dict[str, Any] = {"nodes": inline, "nodeShards": len(shards)}
+    await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, instance, status)
+    for gone in set(held) - {shard.name for shard in shards}:
+        with contextlib.suppress(NotFound):
+            await services.kube.delete(r.NODE_SHARD_PLURAL, namespace, gone)
+
+
+async def _put_shard(services: Services, body: Mapping[str, Any], shard: NodeShardRecords) -> None:
+    meta = body["metadata"]
+    namespace, instance = str(meta["namespace"]), str(meta["name"])
+    nodes = list(shard.nodes)
+    try:
+        await services.kube.patch(r.NODE_SHARD_PLURAL, namespace, shard.name, {"nodes": nodes})
+        return
+    except NotFound:
+        pass
+    owner = {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "name": instance, "uid": str(meta.get("uid") or ""),
+             "controller": True}
+    shard_body = {"apiVersion": r.API_VERSION, "kind": r.NODE_SHARD_KIND,
+                  "metadata": {"name": shard.name, "namespace": namespace, "labels": {r.INSTANCE_LABEL: instance},
+                               "ownerReferences": [owner]},
+                  "instanceRef": {"name": instance}, "group": shard.group, "nodes": nodes}
+    try:
+        await services.kube.create(r.NODE_SHARD_PLURAL, namespace, shard_body)
+    except AlreadyExists:  # created between our patch and create (cannot happen under the lock, but cheap)
+        await services.kube.patch(r.NODE_SHARD_PLURAL, namespace, shard.name, {"nodes": nodes})
+
+
+async def _change(services: Services, namespace: str, instance: str, batch: Mapping[str, NodeFacts],
+                  drop: Sequence[str] = ()) -> None:
     async with services.lock((namespace, instance)):
         body = await services.kube.get(r.INSTANCE_PLURAL, namespace, instance)
         if body is None:
             return
-        nodes = recorded_nodes(body)
+        held = await _shards_of(services, body)
+        nodes = _facts(merge_nodes((body.get("status") or {}).get("nodes") or [], held.values()))
         nodes.update(batch)
-        await _write(services, namespace, instance, nodes)
+        for name in drop:
+            nodes.pop(name, None)
+        await _write(services, body, nodes, held)
+
+
+async def remember_nodes(services: Services, namespace: str, instance: str, batch: Mapping[str, NodeFacts]) -> None:
+    """Adds or replaces nodes, re-reading the records so that no concurrent change is lost."""
+    await _change(services, namespace, instance, batch)
 
 
 class NodeRecorder:
@@ -78,9 +142,4 @@ class NodeRecorder:
 
 
 async def forget_nodes(services: Services, namespace: str, instance: str, names: Sequence[str]) -> None:
-    async with services.lock((namespace, instance)):
-        body = await services.kube.get(r.INSTANCE_PLURAL, namespace, instance)
-        if body is None:
-            return
-        nodes = {k: v for k, v in recorded_nodes(body).items() if k not in set(names)}
-        await _write(services, namespace, instance, nodes)
+    await _change(services, namespace, instance, {}, drop=names)

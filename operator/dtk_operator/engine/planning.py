@@ -31,7 +31,7 @@ async def plan_task(services: Services, task: Mapping[str, Any], status: TaskSta
         raise TemplateError(checked.problem.message if checked.problem else "assembly unavailable")
     spec, si_spec = task.get("spec") or {}, instance.get("spec") or {}
     sizes = cardinalities(si_spec, checked.assembly)
-    nodes = recorded_nodes(instance)
+    nodes = await recorded_nodes(services, instance)
     if status.steps:  # a resumed Task keeps the node stage it was planned with
         missing = [s.node for s in status.steps if s.kind == "create_node"]
         stopped = [s.node for s in status.steps if s.kind == "power_on_node"]

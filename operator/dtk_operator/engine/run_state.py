@@ -12,8 +12,9 @@ from dtk_api import transitions as t
 from dtk_api.bounds import bounded
 from dtk_api.conditions import task_conditions
 from dtk_api.plan import Plan
-from dtk_api.task_status import Failure, MessageType, StepError, StepStatus, TaskStatus
-from dtk_api.task_wire import to_status
+from dtk_api.sharding import ShardRows, split
+from dtk_api.task_status import Failure, MessageType, Step, StepError, StepStatus, TaskStatus
+from dtk_api.task_wire import RawStep, step_to_raw, to_status
 from dtk_operator.engine.writer import StatusWriter
 from dtk_operator.targets.base import NodeFacts
 
@@ -32,8 +33,14 @@ def utcnow() -> datetime:
 
 class RunState:
     def __init__(self, *, status: TaskStatus, writer: StatusWriter, generation: int,
-                 conditions: list[Mapping[str, object]], clock: Callable[[], datetime] = utcnow) -> None:
+                 conditions: list[Mapping[str, object]], clock: Callable[[], datetime] = utcnow,
+                 task_name: str = "") -> None:
         self.status = status
+        self.task_name = task_name
+        self.shard_rows: list[ShardRows] = []  # as of the last snapshot (dtk_api.sharding)
+        # index -> (the row, its wire form): a write converts only the rows that changed since
+        # the last one (rows are immutable; a changed row is a new object).
+        self._wire_rows: dict[str, tuple[Step, RawStep]] = {}
         self.writer = writer
         self.generation = generation
         self.clock = clock
@@ -49,13 +56,27 @@ class RunState:
             self.writer.mark(self.snapshot)
 
     def snapshot(self) -> dict[str, Any]:
-        raw: dict[str, Any] = bounded(dict(to_status(self.status)))
+        """The Task's own status; a big Task's rows below its stages go to `shard_rows`."""
+        raw: dict[str, Any] = dict(to_status(self.status, self._rows_on_the_wire()))
+        raw["steps"], self.shard_rows = split(self.task_name, raw["steps"])
+        if self.shard_rows:
+            raw["shards"] = len(self.shard_rows)
+        raw = bounded(raw)
         summary = self.status.failure.message if self.status.failure else self.status.message
         self._conditions = list(task_conditions(self._conditions, state=self.status.state, message=summary,
                                                 now=self.clock(), generation=self.generation))
         raw["conditions"] = self._conditions
         raw["observedGeneration"] = self.generation
         return raw
+
+    def _rows_on_the_wire(self) -> list[RawStep]:
+        rows = []
+        for step in self.status.steps:
+            known = self._wire_rows.get(step.index)
+            if known is None or known[0] is not step:
+                known = self._wire_rows[step.index] = (step, step_to_raw(step))
+            rows.append(known[1])
+        return rows
 
     def refused_status(self, refusal: str) -> dict[str, Any]:
         """What is written when the API server refuses the Task's status (SPEC 4): its outcome,

@@ -14,8 +14,9 @@ from typing import Any
 from dtk_api import resources as r
 from dtk_api import transitions as t
 from dtk_api.plan import Plan
+from dtk_api.sharding import merge
 from dtk_api.task_status import Failure
-from dtk_api.task_wire import from_status
+from dtk_api.task_wire import from_status, step_from_raw, step_to_raw
 from dtk_api.templating import TemplateError
 from dtk_api.validation import check_task_spec
 from dtk_operator.engine.instances import refresh_instance
@@ -25,6 +26,7 @@ from dtk_operator.engine.planning import plan_task
 from dtk_operator.engine.queue import wait_turn
 from dtk_operator.engine.run_state import RunState, refusal_message
 from dtk_operator.engine.services import InstanceKey, Services
+from dtk_operator.engine.shard_sink import ShardSink, read_shard_rows
 from dtk_operator.engine.stages import run_stages
 from dtk_operator.engine.tasks import adopt
 from dtk_operator.engine.writer import StatusWriter
@@ -48,11 +50,13 @@ class TaskRunner:
         writer = StatusWriter(kube=services.kube, plural=r.TASK_PLURAL, namespace=self.namespace, name=self.name,
                               coalesce_seconds=services.options.status_coalesce_seconds,
                               on_write=services.metrics.status_writes.labels(r.TASK_KIND).inc,
-                              fallback=lambda refusal: self.run.refused_status(refusal))
+                              fallback=lambda refusal: self.run.refused_status(refusal),
+                              shards=(ShardSink(services.kube, namespace=self.namespace, task=task),
+                                      lambda: self.run.shard_rows))
         self.workflow = str(spec.get("workflow") or "")
         conditions = list((task.get("status") or {}).get("conditions") or [])
         self.run = RunState(status=status, writer=writer, generation=int(meta.get("generation") or 1),
-                            conditions=conditions)
+                            conditions=conditions, task_name=self.name)
 
     def cancelled(self) -> bool:
         return _mapping(self.task.get("spec")).get("cancel") is True
@@ -61,12 +65,23 @@ class TaskRunner:
         if self.run.status.is_terminal:
             return
         try:
+            await self._read_shards()
             await self._run()
         finally:
             await self.run.writer.flush()
             self.services.wakeup(self.instance).set()
             with contextlib.suppress(Exception):
                 await refresh_instance(self.services, *self.instance)
+
+    async def _read_shards(self) -> None:
+        """A big Task resumed after a restart: its rows below the stages are in its shards."""
+        if not (self.task.get("status") or {}).get("shards"):
+            return
+        uid = str(self.task["metadata"].get("uid") or "")
+        rows = await read_shard_rows(self.services.kube, self.namespace, self.name, uid)
+        kept = [step_to_raw(step) for step in self.run.status.steps]
+        steps = tuple(step_from_raw(raw) for raw in merge(kept, rows))  # type: ignore[arg-type]
+        self.run.status = replace(self.run.status, steps=steps)
 
     async def _run(self) -> None:
         instance = await self.services.kube.get(r.INSTANCE_PLURAL, *self.instance)

@@ -18,6 +18,8 @@ class Options:
     allow_local_target: bool = False
     # Where `local` nodes live: one directory per node.
     local_root: Path = Path("/tmp/dtk-local")
+    # Step processes the local target runs at once, over all Tasks (it shares one host).
+    local_max_processes: int = 16
     # Seconds a status write waits to gather a burst of row changes into one write.
     status_coalesce_seconds: float = 0.05
     # Longest pause, in seconds, between two checks of whether a queued Task may start.

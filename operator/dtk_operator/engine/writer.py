@@ -5,11 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
-from dtk_operator.kube.client import Body, KubeClient, NotFound, Refused
+from dtk_api.sharding import ShardRows
+from dtk_operator.engine.shard_sink import ShardSink
+from dtk_operator.kube.client import KubeClient, NotFound, Refused
 
 Snapshot = Callable[[], Mapping[str, object]]
+Shards = Callable[[], Sequence[ShardRows]]  # a big Task's rows below its stages, as of the last snapshot
 Fallback = Callable[[str], Mapping[str, object]]  # the server's refusal -> a status it will take
 logger = logging.getLogger(__name__)
 _MAX_BACKOFF_SECONDS = 5.0
@@ -18,8 +21,10 @@ _FLUSH_ATTEMPTS = 8  # about 25 s of retries before a final write is given up (a
 
 class StatusWriter:
     def __init__(self, *, kube: KubeClient, plural: str, namespace: str, name: str, coalesce_seconds: float,
-                 on_write: Callable[[], None] | None = None, fallback: Fallback | None = None) -> None:
+                 on_write: Callable[[], None] | None = None, fallback: Fallback | None = None,
+                 shards: tuple[ShardSink, Shards] | None = None) -> None:
         self._on_write = on_write
+        self._shards = shards
         self._fallback = fallback
         # The API server's refusal of a status (SPEC 4: a bug, but never a Task stuck `executing`).
         # Once set, only the fallback status is written: the full one would be refused again.
@@ -31,7 +36,7 @@ class StatusWriter:
         self._last: Mapping[str, object] | None = None
         self._loop: asyncio.Task[None] | None = None
         self._sending = asyncio.Lock()
-        self._inflight: asyncio.Future[Body] | None = None
+        self._inflight: asyncio.Future[None] | None = None
         self.writes = 0
 
     def mark(self, snapshot: Snapshot) -> None:
@@ -58,10 +63,11 @@ class StatusWriter:
         if self._snapshot is None:
             return True
         status = self._fallback(self.refused) if self.refused and self._fallback else self._snapshot()
-        if status == self._last:
+        shards = self._shards[1]() if self._shards is not None and not self.refused else ()
+        if status == self._last and not (shards and self._shards and self._shards[0].changed(shards)):
             return True
         try:
-            await self._send(status)
+            await self._send(status, shards)
         except NotFound:
             logger.info("%s/%s is gone; its status is no longer written", self._namespace, self._name)
             return True
@@ -82,18 +88,23 @@ class StatusWriter:
             self._on_write()
         return True
 
-    async def _send(self, status: Mapping[str, object]) -> None:
+    async def _send(self, status: Mapping[str, object], shards: Sequence[ShardRows]) -> None:
         """One request at a time, applied in the order sent. Cancelling a caller (the loop, when a
         flush takes over) must not cancel its request: the HTTP call runs on in a thread and could
         land after a newer status, leaving an older one stored, e.g. a finished Task `executing`
-        forever. So the request is shielded, and the next one waits until it has been answered."""
+        forever. So the request is shielded, and the next one waits until it has been answered.
+        A big Task's changed shards go first: the Task never counts rows its shards do not hold."""
         async with self._sending:
             if self._inflight is not None:
                 with contextlib.suppress(Exception):
                     await asyncio.shield(self._inflight)
-            self._inflight = asyncio.ensure_future(
-                self._kube.patch_status(self._plural, self._namespace, self._name, status))
+            self._inflight = asyncio.ensure_future(self._send_parts(status, shards))
             await asyncio.shield(self._inflight)
+
+    async def _send_parts(self, status: Mapping[str, object], shards: Sequence[ShardRows]) -> None:
+        if shards and self._shards is not None:
+            await self._shards[0].write(shards)
+        await self._kube.patch_status(self._plural, self._namespace, self._name, status)
 
     async def _stop_loop(self) -> None:
         if self._loop is not None:

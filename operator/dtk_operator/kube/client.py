@@ -127,6 +127,9 @@ class KubeClient:
         return cast(Body, await self._call("patch_namespaced_custom_object", GROUP, VERSION, namespace, plural,
                                            name, patch))
 
+    async def delete(self, plural: str, namespace: str, name: str) -> None:
+        await self._call("delete_namespaced_custom_object", GROUP, VERSION, namespace, plural, name)
+
     async def patch_status(self, plural: str, namespace: str, name: str, status: Mapping[str, object]) -> Body:
         """RFC 7386 merge patch of the status subresource; lists in it are replaced whole."""
         return cast(Body, await self._call("patch_namespaced_custom_object_status", GROUP, VERSION, namespace,

@@ -35,8 +35,12 @@ _KEPT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
 class LocalTarget:
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, *, max_processes: int = 16) -> None:
+        """`max_processes`: steps running at once over all Tasks; the others wait their turn, in
+        the order they asked (a 5,000-member stage neither forks 5,000 processes nor runs serially)."""
         self.root = root
+        self.max_processes = max_processes
+        self._slots: asyncio.Semaphore | None = None  # made on first use, inside the operator's loop
 
     def instance_dir(self, namespace: str, instance: str) -> Path:
         return self.root / namespace / instance
@@ -69,7 +73,10 @@ class LocalTarget:
         await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
         env = {**command.env, "DTK_NODE_DIR": str(workdir),
                **owner_environment(self.instance_dir(command.namespace, command.instance))}
-        return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
+        if self._slots is None:
+            self._slots = asyncio.Semaphore(self.max_processes)
+        async with self._slots:  # a step's timeout counts from its start, not from its wait for a slot
+            return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
 
     async def reap(self, namespace: str, instance: str, task: str, rows: Collection[str]) -> list[int]:
         """Kills what a previous operator life left running for these rows (see processes.py)."""

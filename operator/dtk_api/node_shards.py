@@ -1,0 +1,65 @@
+"""Where a ServiceInstance's node records live (SPEC section 11).
+
+Up to NODES_INLINE_MAX records, all of them are in `status.nodes`. Past that, single nodes stay
+there (an Assembly has at most 128) and node-group members live in NodeShards: at most
+NODES_PER_SHARD members of one group each, chosen by member number, so a member always lands in
+the same shard and recording a few nodes rewrites only the shards that hold them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+NODES_INLINE_MAX = 200
+NODES_PER_SHARD = 250  # an EC2 record is ~350 bytes: ~90 KiB a shard
+_MEMBER = re.compile(r"^(?P<group>.+):(?P<number>\d+)$")
+_DNS_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+
+Record = Mapping[str, Any]
+
+
+@dataclass(frozen=True)
+class NodeShardRecords:
+    name: str
+    group: str
+    nodes: tuple[Record, ...]
+
+
+def node_shard_name(instance: str, group: str, chunk: int) -> str:
+    """`<instance>-nodes-<group>-<chunk>`; a group name that is not a DNS label, or a name too
+    long for an object, is replaced by a digest."""
+    part = group if _DNS_LABEL.match(group) else hashlib.sha256(group.encode()).hexdigest()[:10]
+    name = f"{instance}-nodes-{part}-{chunk}"
+    if len(name) <= 253:
+        return name
+    digest = hashlib.sha256(f"{instance}/{group}".encode()).hexdigest()[:16]
+    return f"{instance[:200].rstrip('-.')}-nodes-{digest}-{chunk}"
+
+
+def split_nodes(instance: str, records: Sequence[Record]) -> tuple[list[Record], list[NodeShardRecords]]:
+    """(the records `status.nodes` keeps, the NodeShards), for records in display order."""
+    if len(records) <= NODES_INLINE_MAX:
+        return list(records), []
+    inline: list[Record] = []
+    chunks: dict[tuple[str, int], list[Record]] = {}
+    for record in records:
+        match = _MEMBER.match(str(record.get("name", "")))
+        if match is None:
+            inline.append(record)
+        else:
+            chunks.setdefault((match["group"], (int(match["number"]) - 1) // NODES_PER_SHARD), []).append(record)
+    shards = [NodeShardRecords(name=node_shard_name(instance, group, chunk), group=group, nodes=tuple(found))
+              for (group, chunk), found in chunks.items()]
+    return inline, shards
+
+
+def merge_nodes(inline: Sequence[Record], shard_nodes: Iterable[Sequence[Record]]) -> list[Record]:
+    """Every record once: `status.nodes` wins over a shard (a crash between the two writes may
+    leave a record in both for a moment)."""
+    merged = {str(record.get("name", "")): record for nodes in shard_nodes for record in nodes}
+    merged.update({str(record.get("name", "")): record for record in inline})
+    return list(merged.values())
