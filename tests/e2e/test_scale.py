@@ -68,3 +68,25 @@ def test_a_5000_member_group_converges_every_object_stays_under_256_kib_and_ever
     print(f"deleting the instance took {time.monotonic() - deleting:.1f} s")
     kube.wait("its shards collected", lambda: not (kube.list(r.NODE_SHARD_PLURAL) or kube.list(r.SHARD_PLURAL)) or None,
               timeout=60)
+
+
+def test_an_instance_of_10001_nodes_is_refused_saying_why_and_10000_are_accepted(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    two_groups = assembly("huge", components=[component("base", "true")], nodes={"head": ["base"]},
+                          groups={"a": (5000, ["base"]), "b": (5000, ["base"])},
+                          stages=[{"name": "base", "components": ["base"]}])
+    kube.create(r.ASSEMBLY_PLURAL, two_groups)  # each group within the schema's 5,000
+    kube.create(r.INSTANCE_PLURAL, instance("huge1", "huge"))
+    stalled = kube.condition_when(r.INSTANCE_PLURAL, "huge1", "Stalled")
+    message = next(c["message"] for c in stalled["status"]["conditions"] if c["type"] == "Stalled")
+    assert message.startswith("the instance would have 10,001 nodes (1 single, groups: a 5,000, b 5,000); "
+                              "at most 10,000 nodes per instance"), message
+    assert kube.event_seen("huge1", "InvalidSpec", text="10,001 nodes", kind="Warning")
+    assert kube.tasks_of("huge1") == [] and not (stalled["status"].get("nodes") or [])
+    shown = dtk(kube.kubeconfig, kube.namespace, "task-status", "huge1")
+    assert shown.returncode == 2 and "10,001 nodes" in shown.stderr, shown
+    # one member fewer, staged so that nothing runs: the instance is no longer stalled
+    fewer = {"staged": True, "nodeGroups": [{"name": "b", "cardinality": 4999}]}
+    kube.patch(r.INSTANCE_PLURAL, "huge1", {"spec": fewer})
+    kube.condition_when(r.INSTANCE_PLURAL, "huge1", "Stalled", status="False")

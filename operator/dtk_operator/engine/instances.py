@@ -13,6 +13,7 @@ from dtk_api import conditions as c
 from dtk_api import resources as r
 from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly, whole_number
 from dtk_api.instance_status import InstanceFacts, Problem, instance_conditions, last_run, phase
+from dtk_api.limits import MAX_INSTANCE_NODES
 from dtk_api.templating import param_rule, unsafe_values
 from dtk_api.validation import check_instance_spec
 from dtk_operator.engine.services import InstanceKey, Services
@@ -77,7 +78,21 @@ async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked
     if bad:
         return Checked(Problem(c.REASON_INVALID_SPEC, f"nodeGroups: group '{bad[0].get('name')}' has cardinality "
                                                       f"{bad[0].get('cardinality')!r}; it must be 0 or more"))
+    if too_many := too_many_nodes(len(assembly.nodes), cardinalities(spec, assembly)):
+        return Checked(Problem(c.REASON_INVALID_SPEC, too_many))
     return Checked(None, assembly, asm_body)
+
+
+def too_many_nodes(singles: int, sizes: Mapping[str, int]) -> str:
+    """SPEC 11: an instance has at most MAX_INSTANCE_NODES machines (single nodes and members).
+    The schema bounds each group (5,000) but not their sum, which the instance's overrides change."""
+    total = singles + sum(sizes.values())
+    if total <= MAX_INSTANCE_NODES:
+        return ""
+    groups = ", ".join(f"{name} {size:,}" for name, size in sizes.items() if size)
+    return (f"the instance would have {total:,} nodes ({singles:,} single, groups: {groups}); at most "
+            f"{MAX_INSTANCE_NODES:,} nodes per instance: lower the cardinality of a group in spec.nodeGroups "
+            "(or the Assembly's), or split it into several instances")
 
 
 def revision(body: Mapping[str, Any], assembly_body: Mapping[str, Any]) -> str:
