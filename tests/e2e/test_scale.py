@@ -7,13 +7,15 @@ all four kinds it writes; the figures are printed (run with -s to see them).
 
 from __future__ import annotations
 
+import json
 import re
 import time
+from collections import Counter
 from typing import Any
 
 from dtk_api import resources as r
 from support.cluster import Kube
-from support.manifests import assembly, component, instance
+from support.manifests import assembly, component, instance, task
 from support.operator_process import OperatorProcess
 from support.plugin import dtk
 from support.sizes import largest_objects
@@ -90,3 +92,51 @@ def test_an_instance_of_10001_nodes_is_refused_saying_why_and_10000_are_accepted
     fewer = {"staged": True, "nodeGroups": [{"name": "b", "cardinality": 4999}]}
     kube.patch(r.INSTANCE_PLURAL, "huge1", {"spec": fewer})
     kube.condition_when(r.INSTANCE_PLURAL, "huge1", "Stalled", status="False")
+
+
+def merged_rows(kube: Kube, instance_name: str, task_name: str) -> dict[str, dict[str, Any]]:
+    """The Task's whole tree as kubectl dtk reads it back (the Task and its TaskShards)."""
+    shown = dtk(kube.kubeconfig, kube.namespace, "task-status", instance_name, "--task", task_name, "-o", "json")
+    assert shown.returncode in (0, 1), shown.stderr
+    return {row["index"]: row for row in json.loads(shown.stdout)["status"]["steps"]}
+
+
+def test_point_5_a_sharded_task_resumes_after_sigkill_without_rerunning_a_member_and_cancels_in_its_shards(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    members = 450  # two stages of 450 member rows: 905 rows, sharded (over 400)
+    step = "echo run >> runs && sleep 0.05"
+    kube.create(r.ASSEMBLY_PLURAL, assembly("crowd", components=[component("base", step)], nodes={},
+                                            groups={"m": (members, ["base"])},
+                                            stages=[{"name": "base", "components": ["base"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("crowd1", "crowd"))
+    name = kube.first_task("crowd1")
+    kube.task_when(name, lambda t: (t.get("status") or {}).get("progress", {}).get("completed", 0) > members + 100,
+                   what="half of the configure stage to be done", timeout=120)
+    operator.kill()
+    assert kube.list(r.SHARD_PLURAL, f"{r.TASK_LABEL}={name}"), "a 905-row Task has shards"
+    stored = merged_rows(kube, "crowd1", name)
+    done_before = {row["node"] for index, row in stored.items()
+                   if index.startswith("2.1.") and row.get("status") == "succeeded"}
+    assert 100 < len(done_before) < members
+
+    operator.start()
+    finished = kube.finished_task(name, timeout=180)
+    assert finished["status"]["state"] == "succeeded", finished["status"].get("failure")
+    rows = merged_rows(kube, "crowd1", name)
+    assert [rows[f"2.1.{n}"]["status"] for n in range(1, members + 1)] == ["succeeded"] * members
+    node_dirs = {p.name.replace("_", ":"): p for p in (operator.local_root / kube.namespace / "crowd1").iterdir()}
+    runs = {node: len((path / "runs").read_text().splitlines()) for node, path in node_dirs.items()}
+    assert len(runs) == members
+    assert [node for node in done_before if runs[node] != 1] == [], "a member stored succeeded ran again"
+
+    # A second converge (453 rows, still sharded): cancelled mid-stage, its running rows say so.
+    kube.create(r.TASK_PLURAL, task("crowd1-again", "crowd1", "create"))
+    kube.task_when("crowd1-again", lambda t: (t.get("status") or {}).get("progress", {}).get("completed", 0) > 50,
+                   what="the second converge to be under way", timeout=60)
+    kube.patch(r.TASK_PLURAL, "crowd1-again", {"spec": {"cancel": True}})
+    cancelled = kube.finished_task("crowd1-again", timeout=30)
+    assert cancelled["status"]["state"] == "cancelled"
+    after = merged_rows(kube, "crowd1", "crowd1-again")
+    statuses = Counter(row.get("status", "") for index, row in after.items() if index.startswith("1.1."))
+    assert "executing" not in statuses and statuses["cancelled"] >= 1 and statuses["succeeded"] > 50, statuses
