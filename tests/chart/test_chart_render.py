@@ -225,6 +225,8 @@ def test_dtk_operator_run_accepts_the_args(chart: helm_python.Chart, values: dic
     assert (parsed.leader_elect, parsed.lease_name, parsed.lease_namespace) == (
         (True, FULLNAME, NAMESPACE) if ha else (False, None, None))
     assert parsed.allow_local_target == parsed.verbose == bool(values.get("allowLocalTarget"))
+    if parsed.allow_local_target:  # a pod's CPU count is the node's: the chart says how many steps at once
+        assert parsed.local_max_processes == 8
 
 
 # Other switches.
@@ -262,6 +264,7 @@ def test_notes_say_how_to_check_it_apply_a_sample_and_use_the_plugin(chart: helm
     ({"metrics": {"port": 8080}}, "at '/metrics/port'"),  # the liveness endpoint's port
     ({"watchNamespaces": ["Team_A"]}, "at '/watchNamespaces/0'"),
     ({"allowLocalTarget": "yes"}, "at '/allowLocalTarget': got string, want boolean"),
+    ({"localMaxProcesses": 0}, "at '/localMaxProcesses': minimum: got 0, want 1"),
 ])
 def test_the_schema_refuses_bad_values(chart: helm_python.Chart, values: dict[str, Any], refusal: str) -> None:
     with pytest.raises(helm_python.HelmValuesError) as refused:

@@ -83,6 +83,8 @@ The flags of `dtk-operator run`, one per line. The image's entrypoint is
 {{- end }}
 {{- if .Values.allowLocalTarget }}
 - --allow-local-target
+- --local-max-processes
+- {{ .Values.localMaxProcesses | int | quote }}
 {{- end }}
 - --metrics-port
 - {{ .Values.metrics.port | quote }}
