@@ -67,7 +67,7 @@ class BatchLauncher:
         key = (request.namespace, request.instance, request.token)
         settling = self._settling.get(key)
         if settling is None:  # the first member to arrive settles the batch for all of them
-            settling = asyncio.ensure_future(self._settle(request, batch, watch))
+            settling = asyncio.ensure_future(self._settle(request, batch, watch, watch.mark()))
             self._settling[key] = settling
             settling.add_done_callback(lambda done: self._forget(key, done))
         owned = await asyncio.shield(settling)
@@ -82,8 +82,8 @@ class BatchLauncher:
         if not done.cancelled():
             done.exception()  # retrieved: every waiter has seen it; no "never retrieved" warning
 
-    async def _settle(self, request: NodeRequest, batch: Sequence[str], watch: InstanceWatch) -> Owned:
-        seen = await watch.fresh()
+    async def _settle(self, request: NodeRequest, batch: Sequence[str], watch: InstanceWatch, since: int) -> Owned:
+        seen = await watch.fresh(since)
         owned = owned_by(seen, request.token, batch)
         if not any(_of_batch(i.tags.get(r.TAG_TOKEN, ""), request.token) for i in seen):
             spec = self._spec_for(request, request.token, batch)

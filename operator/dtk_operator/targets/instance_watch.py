@@ -28,6 +28,7 @@ class InstanceWatch:
     def __init__(self, api: Ec2Api, namespace: str, instance: str) -> None:
         self._api, self._namespace, self._instance = api, namespace, instance
         self._snapshot: asyncio.Future[list[Instance]] | None = None
+        self._started = 0  # reads started so far: the one in flight is number _started
         self._waiters: list[_Waiter] = []
         self._poller: asyncio.Task[None] | None = None
         self.report: Report | None = None
@@ -35,16 +36,22 @@ class InstanceWatch:
     async def snapshot(self) -> list[Instance]:
         """The instance's machines now; callers arriving while a read is in flight share it."""
         if self._snapshot is None:
+            self._started += 1
             self._snapshot = asyncio.ensure_future(self._api.instances_of(self._namespace, self._instance,
                                                                           self.report))
             self._snapshot.add_done_callback(lambda _: setattr(self, "_snapshot", None))
         return await asyncio.shield(self._snapshot)
 
-    async def fresh(self) -> list[Instance]:
-        """A read started after this call, so a launch or a tagging that ended before it is in it:
-        sharing a read already in flight could miss them, and then launch a batch twice."""
+    def mark(self) -> int:
+        """A point in this watch's reads, for `fresh`."""
+        return self._started
+
+    async def fresh(self, since: int) -> list[Instance]:
+        """A read started after `since` (a mark), so a launch or a tagging that ended before the
+        mark is in it: a read started earlier could miss them, and then a batch would be launched
+        twice. Callers marking in the same moment still share one read."""
         stale = self._snapshot
-        if stale is not None:
+        if stale is not None and self._started <= since:
             await asyncio.wait({stale})
             if self._snapshot is stale:
                 self._snapshot = None
