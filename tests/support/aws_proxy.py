@@ -4,6 +4,7 @@ the reply not yet delivered) or stall a call (never done in moto)."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import threading
 import urllib.error
@@ -106,7 +107,9 @@ class AwsProxy:
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                # the caller may be gone: an operator killed while its answer was held
+                with contextlib.suppress(BrokenPipeError, ConnectionResetError):
+                    self.wfile.write(body)
 
             def log_message(self, *_: object) -> None:
                 pass

@@ -24,11 +24,12 @@ def ec2_client(url: str) -> Any:
 
 
 def instances(url: str, instance: str, states: tuple[str, ...] = LIVE_STATES) -> list[dict[str, Any]]:
-    """The machines tagged for one ServiceInstance, in the given states."""
-    found = ec2_client(url).describe_instances(Filters=[
+    """The machines tagged for one ServiceInstance, in the given states (every page: moto pages
+    by reservation, and a node launched alone is a reservation of its own)."""
+    pages = ec2_client(url).get_paginator("describe_instances").paginate(Filters=[
         {"Name": f"tag:{r.TAG_INSTANCE}", "Values": [instance]},
         {"Name": "instance-state-name", "Values": list(states)}])
-    return [i for res in found["Reservations"] for i in res["Instances"]]
+    return [i for page in pages for res in page["Reservations"] for i in res["Instances"]]
 
 
 def tags_of(machine: dict[str, Any]) -> dict[str, str]:
