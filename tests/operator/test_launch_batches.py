@@ -71,3 +71,8 @@ def test_gone_instances_are_nobodys_and_a_relaunch_is_found_by_its_node_tag() ->
     seen = [machine("i-a", "T", 0, node="g:1"), machine("i-b", "T", 1, node="g:2", state="terminated"),
             machine("i-c", "T-1", 0, node="g:2")]
     assert {n: i.instance_id for n, i in owned_by(seen, "T", batch).items()} == {"g:1": "i-a", "g:2": "i-c"}
+
+
+def test_a_node_tag_outranks_a_launch_index() -> None:
+    seen = [machine("i-old", "T", 0), machine("i-new", "T-0", 0, node="g:1")]
+    assert owned_by(seen, "T", ("g:1", "g:2"))["g:1"].instance_id == "i-new"

@@ -41,7 +41,7 @@ def _of_batch(tag: str, token: str) -> bool:
 def owned_by(seen: Iterable[Instance], token: str, batch: Sequence[str]) -> Owned:
     """The live instances of a batch, by member name (node tag first, then launch index)."""
     owned: Owned = {}
-    for found in seen:
+    for found in sorted(seen, key=lambda i: r.TAG_NODE not in i.tags):  # a node tag outranks an index
         tag = found.tags.get(r.TAG_TOKEN, "")
         if found.state in GONE_STATES or not _of_batch(tag, token):
             continue
