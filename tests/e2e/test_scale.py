@@ -140,3 +140,13 @@ def test_point_5_a_sharded_task_resumes_after_sigkill_without_rerunning_a_member
     after = merged_rows(kube, "crowd1", "crowd1-again")
     statuses = Counter(row.get("status", "") for index, row in after.items() if index.startswith("1.1."))
     assert "executing" not in statuses and statuses["cancelled"] >= 1 and statuses["succeeded"] > 50, statuses
+
+    # Scaled down to 150 members (151 nodes in all, under 200): the records move back into the
+    # instance's status and its NodeShards are deleted.
+    assert kube.list(r.NODE_SHARD_PLURAL, f"{r.INSTANCE_LABEL}=crowd1")
+    kube.patch(r.INSTANCE_PLURAL, "crowd1", {"spec": {"nodeGroups": [{"name": "m", "cardinality": 150}]}})
+    kube.wait("the node records back in the instance", lambda: not kube.list(r.NODE_SHARD_PLURAL) and len(
+        ((kube.get(r.INSTANCE_PLURAL, "crowd1") or {}).get("status") or {}).get("nodes") or []) == 150, timeout=60)
+    instance_status = (kube.get(r.INSTANCE_PLURAL, "crowd1") or {})["status"]
+    assert instance_status.get("nodeShards", 0) == 0
+    assert [n["name"] for n in instance_status["nodes"]] == [f"m:{n}" for n in range(1, 151)]
