@@ -60,6 +60,9 @@ def test_a_5000_member_group_converges_every_object_stays_under_256_kib_and_ever
     assert f"| succeeded({MEMBERS}) |" in folded.stdout
     assert re.findall(r"\| members:(\d+) +\|", folded.stdout) == [str(n) for n in range(1, MEMBERS + 1)]
 
+    described = dtk(kube.kubeconfig, kube.namespace, "describe-task", name, timeout=60)
+    assert f"Num: {2 * (MEMBERS + 1)}/{2 * (MEMBERS + 1)} (100%)" in described.stdout, described
+
     nodes = dtk(kube.kubeconfig, kube.namespace, "list-nodes", "fleet1", "-o", "json", timeout=120)
     assert nodes.returncode == 0, nodes.stderr
     assert nodes.stdout.count('"name": "members:') == MEMBERS
@@ -129,6 +132,12 @@ def test_point_5_a_sharded_task_resumes_after_sigkill_without_rerunning_a_member
     runs = {node: len((path / "runs").read_text().splitlines()) for node, path in node_dirs.items()}
     assert len(runs) == members
     assert [node for node in done_before if runs[node] != 1] == [], "a member stored succeeded ran again"
+
+    # The stream replays it whole: the creation stage names every node (rebuilt from its rows).
+    stream = dtk(kube.kubeconfig, kube.namespace, "task-status", "crowd1", "--task", name, "-m", "stream")
+    assert stream.returncode == 0, stream.stderr
+    created = stream.stdout.split("OPERATION: CreateNodes\n", 1)[1].split("STATUS:", 1)[0]
+    assert created.splitlines() == [f"  m:{n}" for n in range(1, members + 1)]
 
     # A second converge (453 rows, still sharded): cancelled mid-stage, its running rows say so.
     kube.create(r.TASK_PLURAL, task("crowd1-again", "crowd1", "create"))
