@@ -7,6 +7,7 @@ from __future__ import annotations
 import contextlib
 import json
 import threading
+import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -42,6 +43,7 @@ class AwsProxy:
         self.upstream = upstream
         self.calls: Counter[str] = Counter()
         self.params: dict[str, list[dict[str, str]]] = {}  # operation -> each call's query parameters
+        self.seconds: Counter[str] = Counter()  # operation -> time spent upstream (moto), summed
         self.faults: Counter[str] = Counter()
         self.fail_every = 0  # 0: never; n: every n-th call of the operations in fail_operations
         self.fail_operations: set[str] = set()
@@ -94,7 +96,10 @@ class AwsProxy:
                 if fault is not None:
                     self._reply(fault[0], {"Content-Type": "text/xml"}, _error_xml(fault[1], fault[2]))
                     return
+                started = time.perf_counter()
                 status, headers, answer = proxy._forward(self.path, dict(self.headers), body)
+                with proxy._lock:
+                    proxy.seconds[operation] += time.perf_counter() - started
                 if operation == proxy.hold_operation:
                     proxy.held.set()
                     proxy.release.wait(HOLD_TIMEOUT_SECONDS)
