@@ -45,3 +45,7 @@ class Kube:
                 return None
             raise
         return found
+
+    def list(self, plural: str) -> list[Body]:
+        found: Body = self._custom.list_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural)
+        return list(found.get("items") or [])

@@ -6,7 +6,7 @@ import os
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
 
 STOP_TIMEOUT_SECONDS = 20.0  # kopf's graceful exit takes about 1 s with no Task running; this bounds a hang
@@ -16,15 +16,17 @@ POLL_SECONDS = 0.02
 class Child:
     """One `python -m ...` child; its output goes to `log` so a failure can quote it."""
 
-    def __init__(self, *, module: str, args: list[str], log: Path) -> None:
+    def __init__(self, *, module: str, args: list[str], log: Path, env: Mapping[str, str] | None = None) -> None:
         self.command = [sys.executable, "-m", module, *args]
         self.log = log
+        self.env = dict(env or {})  # added to this process's environment (PYTHONPATH: which code it runs)
         self.process: subprocess.Popen[bytes] | None = None
 
     def start(self) -> Child:
         with self.log.open("ab") as out:
+            env = {**os.environ, "PYTHONUNBUFFERED": "1", **self.env}
             self.process = subprocess.Popen(self.command, stdout=out, stderr=subprocess.STDOUT,
-                                            stdin=subprocess.DEVNULL, env={**os.environ, "PYTHONUNBUFFERED": "1"})
+                                            stdin=subprocess.DEVNULL, env=env)
         return self
 
     def alive(self) -> bool:
