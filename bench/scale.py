@@ -16,15 +16,19 @@ Takes 15-25 min on a 2-core machine, far over run_all's per-benchmark timeout: r
 from __future__ import annotations
 
 import argparse
+import json
 import os
+import shutil
 import signal
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from contextlib import ExitStack
 from pathlib import Path
+from typing import Any
 
 from benchkit.cli import exit_on_sigterm
 from benchkit.report import RULE, Result, render, write_json
@@ -71,7 +75,21 @@ def _timings(rev: Revision, kubeconfig: Path, namespace: str, task: str, sharded
     return Timings(plugin=med["plugin"], kubectl_task=med["task"], kubectl_shards=med.get("shards"))
 
 
-def _measure(rev: Revision, members: int, deadline: float) -> Sample:
+def _keep(keep: Path | None, rev: Revision, members: int, workdir: Path, task: Mapping[str, Any]) -> None:
+    """The run's evidence: the proxy's write log, the operator's log, the Task as it ended (rows left out)."""
+    if keep is None:
+        return
+    into = keep / f"{rev.label}-{members}"
+    into.mkdir(parents=True, exist_ok=True)
+    for name in ("writes.jsonl", "operator.log"):
+        if (workdir / name).exists():
+            shutil.copy(workdir / name, into / name)
+    status = dict(task.get("status") or {})
+    status["steps"] = f"({len(status.get('steps') or [])} rows left out)"
+    (into / "task.json").write_text(json.dumps({**task, "status": status}, indent=1))
+
+
+def _measure(rev: Revision, members: int, deadline: float, keep: Path | None) -> Sample:
     namespace = f"bench-scale-{rev.label}"
     print(f"--- {rev.label} ({rev.short}), {members} members: converging (deadline {deadline:g} s; "
           f"load average {load_average()})", flush=True)
@@ -86,12 +104,13 @@ def _measure(rev: Revision, members: int, deadline: float) -> Sample:
             timings = _timings(rev, kubeconfig, namespace, name, sharded)
         if done.ended_seen is None:
             print(f"--- the operator's log ends with:\n{done.operator_log_tail}", flush=True)
+        _keep(keep, rev, members, Path(tmp), done.task)
     sample = Sample.of(rev.label, rev.commit, members, done, timings, load_average())
     print(f"--- {rev.label}, {members} members: {sample.state}; load average {sample.load}", flush=True)
     return sample
 
 
-def benchmark(members: list[int], after_rev: str, before_rev: str, only: str | None) -> Result:
+def benchmark(members: list[int], after_rev: str, before_rev: str, only: str | None, keep: Path | None) -> Result:
     samples: list[Sample] = []
     with tempfile.TemporaryDirectory(prefix="dtk-bench-scale-code-") as code:
         revisions = [export("after", after_rev, Path(code)), export("before", before_rev, Path(code))]
@@ -100,7 +119,7 @@ def benchmark(members: list[int], after_rev: str, before_rev: str, only: str | N
                 if only in (None, rev.label):
                     deadline = AFTER_DEADLINE_SECONDS if rev.label == "after" else BEFORE_DEADLINE_SECONDS.get(
                         count, max(BEFORE_DEADLINE_SECONDS.values()))
-                    samples.append(_measure(rev, count, deadline))
+                    samples.append(_measure(rev, count, deadline, keep))
     return result_of(samples)
 
 
@@ -111,10 +130,11 @@ def main() -> int:
     parser.add_argument("--before", default=BEFORE, help=f"the revision measured as 'before' (default: {BEFORE})")
     parser.add_argument("--only", choices=("before", "after"), help="run one side only")
     parser.add_argument("--json", type=Path, help="also write the result to this file")
+    parser.add_argument("--keep", type=Path, help="keep each run's write log, operator log and final Task here")
     args = parser.parse_args()
     signal.signal(signal.SIGTERM, exit_on_sigterm)
     print(f"(g) scale: {os.cpu_count()} cores, load average {load_average()}", flush=True)
-    result = benchmark(args.members, args.after, args.before, args.only)
+    result = benchmark(args.members, args.after, args.before, args.only, args.keep)
     print(f"{RULE}\n{render(result)}", flush=True)
     if args.json is not None:
         write_json(result, args.json)

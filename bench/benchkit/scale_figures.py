@@ -81,6 +81,20 @@ class Sample:
         return f"{state}, {progress.get('completed', 0)}/{progress.get('total', 0)} steps"
 
     @property
+    def succeeded(self) -> bool:
+        return (self.done.task.get("status") or {}).get("state") == "succeeded"
+
+    @property
+    def failure(self) -> str:
+        """Why the Task did not succeed, in the operator's words (empty when it did)."""
+        status = self.done.task.get("status") or {}
+        if self.succeeded:
+            return ""
+        message = (status.get("failure") or {}).get("message") or next(
+            (c.get("message") for c in status.get("conditions") or [] if c.get("type") == "Succeeded"), "")
+        return str(message or "")
+
+    @property
     def wall(self) -> float | None:
         try:
             return task_seconds(self.done.task)

@@ -32,7 +32,8 @@ def _line(label: str, pair: dict[str, Sample], cell: Cell, number: Number | None
     before, after = pair.get("before"), pair.get("after")
     cells = [cell(s) if s else "(not run)" for s in (before, after)]
     ratio = ""
-    if number is not None and before is not None and after is not None:
+    # A ratio compares like with like: two Tasks that both succeeded.
+    if number is not None and before is not None and after is not None and before.succeeded and after.succeeded:
         b, a = number(before), number(after)
         ratio = f"x{b / a:.2f}" if b is not None and a else ""
     return Figure(label, f"{cells[0]:>{COLUMN}}  {cells[1]:>{COLUMN}}  {ratio}")
@@ -71,6 +72,7 @@ def _block(members: int, pair: dict[str, Sample]) -> list[Figure]:
         Figure(f"{members:,} members", f"{'before':>{COLUMN}}  {'after':>{COLUMN}}  before/after"),
         _line("  outcome", pair, lambda s: s.state.split(",")[0]),
         _line("  steps completed", pair, lambda s: s.state.split(", ")[-1]),
+        _line("  why it did not succeed", pair, lambda s: s.failure[:60] or "-"),
         _line("  rows of the Task (merged)", pair, lambda s: str(len(s.done.rows))),
         _line("  wall time, startedAt -> endedAt", pair, _timing(lambda s: s.wall), lambda s: s.wall),
         _line("  wall time, create -> end seen", pair, _timing(lambda s: s.client), lambda s: s.client),
