@@ -106,3 +106,19 @@ def test_killed_during_batched_creation_still_one_instance_per_node(
     everything = instances(moto.url, "f1", states=("pending", "running", "stopping", "stopped", "shutting-down",
                                                    "terminated"))
     assert len(everything) == members, "an instance was launched and thrown away"
+
+
+def test_a_run_instances_answered_500_after_launching_is_not_launched_again(
+        kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy, moto: MotoServer) -> None:
+    """A 5xx says nothing about whether the launch happened (moto answers 500 when a concurrent
+    CreateTags trips its tag store while it writes a reply): the retry must find the batch, not
+    launch it again, since moto ignores ClientToken."""
+    members = 60
+    ec2_proxy.lose_answers["RunInstances"] = 2  # both batches launched in moto, both told "InternalError"
+    done = kube.finished_task(deploy_workers(kube, ec2_proxy, members))
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    assert_one_instance_per_node(kube, moto, members)
+    everything = instances(moto.url, "f1", states=("pending", "running", "stopping", "stopped", "shutting-down",
+                                                   "terminated"))
+    assert len(everything) == members and ec2_proxy.calls["RunInstances"] == 2
+    assert any("RunInstances answered InternalError; retry" in m["text"] for m in done["status"]["messages"])

@@ -1,6 +1,7 @@
 """An HTTP proxy in front of moto: counts AWS operations (and keeps their query parameters),
 injects throttling and 500s for a share of calls, and can hold an answer (the call done in moto,
-the reply not yet delivered) or stall a call (never done in moto)."""
+the reply not yet delivered), lose one (done in moto, the caller told 500) or stall a call (never
+done in moto)."""
 
 from __future__ import annotations
 
@@ -49,6 +50,7 @@ class AwsProxy:
         self.fail_operations: set[str] = set()
         self.refuse: dict[str, tuple[int, str, str]] = {}  # operation -> an error for its next calls
         self.refuse_count = 0  # how many calls of a refused operation still get its error
+        self.lose_answers: Counter[str] = Counter()  # operation -> how many answers to replace by a 500, once done
         self.hold_operation = ""
         self.held = threading.Event()  # set once a held call has been done in moto
         # A stalled call waits for `release`, then fails with a 503 without reaching moto: its
@@ -100,6 +102,13 @@ class AwsProxy:
                 status, headers, answer = proxy._forward(self.path, dict(self.headers), body)
                 with proxy._lock:
                     proxy.seconds[operation] += time.perf_counter() - started
+                    lost = proxy.lose_answers[operation] > 0
+                    if lost:
+                        proxy.lose_answers[operation] -= 1
+                        proxy.faults[operation] += 1
+                if lost:  # done in moto, but the caller is told it failed
+                    self._reply(BROKEN[0], {"Content-Type": "text/xml"}, _error_xml(*BROKEN[1:]))
+                    return
                 if operation == proxy.hold_operation:
                     proxy.held.set()
                     proxy.release.wait(HOLD_TIMEOUT_SECONDS)

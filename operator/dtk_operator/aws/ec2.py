@@ -76,12 +76,20 @@ class Ec2Api:
         self._client, self._policy, self._observe = client, policy or RetryPolicy(), observe
 
     async def _call(self, operation: str, fn: Any, report: Report | None = None, *,
-                    also_temporary: frozenset[str] = frozenset(), **kwargs: Any) -> Any:
+                    also_temporary: frozenset[str] = frozenset(), settled: Any = None, **kwargs: Any) -> Any:
         return await call(operation, fn, policy=self._policy, observe=self._observe, report=report,
-                          also_temporary=also_temporary, **kwargs)
+                          also_temporary=also_temporary, settled=settled, **kwargs)
 
     async def run_instances(self, spec: LaunchSpec, report: Report | None = None) -> list[Instance]:
-        found = await self._call("RunInstances", self._client.run_instances, report, **_launch_arguments(spec))
+        """A retry first looks for instances tagged with the launch's token: a failed attempt may
+        have launched them (a 5xx after the work, a lost answer), and an endpoint that does not
+        honour ClientToken (moto) would launch them a second time."""
+        async def launched_already() -> dict[str, Any] | None:
+            found = await self._described([{"Name": f"tag:{r.TAG_TOKEN}", "Values": [spec.token]}], report)
+            return {"Instances": found} if found else None
+
+        found = await self._call("RunInstances", self._client.run_instances, report, settled=launched_already,
+                                 **_launch_arguments(spec))
         return [Instance.from_api(i) for i in found["Instances"]]
 
     async def tag(self, instance_id: str, tags: Mapping[str, str], report: Report | None = None) -> None:
@@ -93,13 +101,16 @@ class Ec2Api:
         """Every instance of one ServiceInstance, in one DescribeInstances (plus its pages)."""
         filters = [{"Name": f"tag:{r.TAG_INSTANCE}", "Values": [instance]},
                    {"Name": f"tag:{r.TAG_NAMESPACE}", "Values": [namespace]}]
-        found: list[Instance] = []
+        return [Instance.from_api(i) for i in await self._described(filters, report)]
+
+    async def _described(self, filters: list[dict[str, Any]], report: Report | None) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
         token = ""
         while True:
             paging: dict[str, Any] = {"NextToken": token} if token else {}
             page = await self._call("DescribeInstances", self._client.describe_instances, report, Filters=filters,
                                     **paging)
-            found += [Instance.from_api(i) for res in page.get("Reservations", []) for i in res.get("Instances", [])]
+            found += [i for res in page.get("Reservations", []) for i in res.get("Instances", [])]
             token = str(page.get("NextToken") or "")
             if not token:
                 return found

@@ -11,6 +11,7 @@ from typing import Any, TypeVar
 
 from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
+from botocore.parsers import ResponseParserError
 
 T = TypeVar("T")
 
@@ -22,6 +23,9 @@ TEMPORARY_CODES = frozenset({
     "InternalError", "InternalFailure", "InternalServerError", "ServiceUnavailable", "Unavailable",
     "RequestTimeout", "RequestTimeoutException",
 })
+
+
+MAX_GARBLED_CHARS = 200  # of an unparseable answer quoted in the error: its start says what it was
 
 
 class AwsError(Exception):
@@ -41,6 +45,8 @@ def classify(operation: str, error: Exception) -> AwsError:
         return AwsError(operation, code, str(details.get("Message", "")), temporary=temporary)
     if isinstance(error, BotoConnectionError | HTTPClientError):
         return AwsError(operation, type(error).__name__, str(error), temporary=True)
+    if isinstance(error, ResponseParserError):  # an answer that is not AWS's (an HTML 5xx page): like a 5xx
+        return AwsError(operation, type(error).__name__, str(error)[:MAX_GARBLED_CHARS], temporary=True)
     return AwsError(operation, type(error).__name__, str(error), temporary=False)
 
 
@@ -62,14 +68,19 @@ Observe = Callable[[str, str], None]  # (operation, outcome): ok | retry | error
 
 async def call(operation: str, fn: Callable[..., T], *, policy: RetryPolicy, report: Report | None = None,
                sleep: Callable[[float], Awaitable[None]] = asyncio.sleep, observe: Observe | None = None,
-               also_temporary: frozenset[str] = frozenset(), **kwargs: Any) -> T:
+               also_temporary: frozenset[str] = frozenset(), settled: Callable[[], Awaitable[T | None]] | None = None,
+               **kwargs: Any) -> T:
     """Runs a blocking boto3 call off the event loop; temporary failures are retried and reported.
-    `also_temporary`: codes that are temporary for this call only (eventual consistency)."""
+    `also_temporary`: codes that are temporary for this call only (eventual consistency).
+    `settled`: asked before each retry whether the failed attempt took effect after all (a 5xx
+    or a lost answer says nothing about that); what it returns ends the call instead."""
     seen = observe or (lambda _operation, _outcome: None)
     for attempt in range(policy.attempts):
         try:
+            if attempt and settled is not None and (done := await settled()) is not None:
+                return done
             result = await asyncio.to_thread(fn, **kwargs)
-        except (ClientError, BotoCoreError) as raw:
+        except (ClientError, BotoCoreError, ResponseParserError) as raw:
             error = classify(operation, raw)
             if not (error.temporary or error.code in also_temporary) or attempt + 1 == policy.attempts:
                 seen(operation, "error")

@@ -74,6 +74,7 @@ class LeafRunner:
     def __init__(self, run: RunState, ctx: LeafContext) -> None:
         self.run, self.ctx = run, ctx
         self._batches: dict[str, tuple[str, ...]] = {}
+        self._minted: set[str] = set()  # tokens this run made: no earlier life can have used them
 
     def _creates(self, work: LeafWork) -> bool:
         return work.kind == "create_node" or (work.kind == "power_on_node" and work.node not in self.run.nodes)
@@ -82,7 +83,7 @@ class LeafRunner:
         """Before a stage's leaves run: the nodes it creates get their launch batches, all on
         record before any machine is asked for (engine.batches says why)."""
         wanted = [w.node for w in works if self._creates(w)]
-        records = plan_batches(wanted, self.run.nodes, lambda: uuid.uuid4().hex)
+        records = plan_batches(wanted, self.run.nodes, self._mint)
         await asyncio.gather(*(self._record(facts) for facts in records))  # gathered into one write
         self._batches = batches_of(self.run.nodes)
 
@@ -111,7 +112,7 @@ class LeafRunner:
             facts = await self.ctx.target.start_node(self._request(work, group, known.token), known)
         else:
             if known is None or not known.token:
-                known = NodeFacts(name=work.node, group=group, state="creating", token=uuid.uuid4().hex)
+                known = NodeFacts(name=work.node, group=group, state="creating", token=self._mint())
                 await self._record(known)
             created = await self.ctx.target.create_node(self._request(work, group, known.token))
             facts = replace(created, token=known.token, launch_index=known.launch_index)
@@ -121,7 +122,13 @@ class LeafRunner:
     def _request(self, work: LeafWork, group: str, token: str) -> NodeRequest:
         return NodeRequest(namespace=self.ctx.namespace, instance=self.ctx.instance, name=work.node, group=group,
                            binding=self.ctx.bindings.get(group or work.node, {}), token=token,
-                           batch=self._batches.get(token, ()), report=self._report)
+                           batch=self._batches.get(token, ()), new_token=token in self._minted,
+                           report=self._report)
+
+    def _mint(self) -> str:
+        token = uuid.uuid4().hex
+        self._minted.add(token)
+        return token
 
     async def _record(self, facts: NodeFacts) -> None:
         self.run.nodes[facts.name] = facts

@@ -24,6 +24,9 @@ class NodeRequest:
     # The node's launch batch: every member sharing `token`, in launch-index order (empty: the
     # node alone). A target that launches in batches launches them together; others ignore it.
     batch: tuple[str, ...] = ()
+    # True when `token` was made by this operator life a moment ago and never used: no machine
+    # can carry it yet, so the look-up before launching is skipped (it is what resumes need).
+    new_token: bool = False
     report: Report | None = field(default=None, compare=False)
 
 

@@ -11,7 +11,8 @@ Which instance is whose, in the order a restarted operator trusts them:
 - else the batch token tag plus AmiLaunchIndex: EC2 numbers the instances of one RunInstances
   0..count-1, and the engine recorded which member has which index before the launch. So a
   crash between RunInstances and CreateTags leaves instances a restart can still name.
-A batch is launched only when no instance, in any state, carries its token: EC2 launches a
+A batch is launched only when no instance, in any state, carries its token (not looked up for
+a token this operator life has just made and never used: nothing can carry it): EC2 launches a
 MinCount = MaxCount batch whole or not at all, so one instance seen means the batch was
 launched. A member whose instance has since gone (terminated by hand, or capacity took it back)
 is relaunched alone under its own derived token `<token>-<index>`, tagged with its node at
@@ -83,7 +84,7 @@ class BatchLauncher:
             done.exception()  # retrieved: every waiter has seen it; no "never retrieved" warning
 
     async def _settle(self, request: NodeRequest, batch: Sequence[str], watch: InstanceWatch, since: int) -> Owned:
-        seen = await watch.fresh(since)
+        seen = [] if request.new_token else await watch.fresh(since)
         owned = owned_by(seen, request.token, batch)
         if not any(_of_batch(i.tags.get(r.TAG_TOKEN, ""), request.token) for i in seen):
             spec = self._spec_for(request, request.token, batch)
