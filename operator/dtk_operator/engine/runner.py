@@ -9,14 +9,14 @@ import traceback
 from collections.abc import Callable, Mapping
 from dataclasses import replace
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 
 from dtk_api import resources as r
 from dtk_api import transitions as t
 from dtk_api.plan import Plan
 from dtk_api.sharding import merge
 from dtk_api.task_status import Failure
-from dtk_api.task_wire import from_status, step_from_raw, step_to_raw
+from dtk_api.task_wire import RawStep, from_status, step_from_raw, step_to_raw
 from dtk_api.templating import TemplateError
 from dtk_api.validation import check_task_spec
 from dtk_operator.engine.instances import refresh_instance
@@ -80,7 +80,7 @@ class TaskRunner:
         uid = str(self.task["metadata"].get("uid") or "")
         rows = await read_shard_rows(self.services.kube, self.namespace, self.name, uid)
         kept = [step_to_raw(step) for step in self.run.status.steps]
-        steps = tuple(step_from_raw(raw) for raw in merge(kept, rows))  # type: ignore[arg-type]
+        steps = tuple(step_from_raw(cast(RawStep, raw)) for raw in merge(kept, rows))
         self.run.status = replace(self.run.status, steps=steps)
 
     async def _run(self) -> None:

@@ -67,7 +67,7 @@ class StatusWriter:
         if status == self._last and not (shards and self._shards and self._shards[0].changed(shards)):
             return True
         try:
-            await self._send(status, shards)
+            await self._send(None if status == self._last else status, shards)
         except NotFound:
             logger.info("%s/%s is gone; its status is no longer written", self._namespace, self._name)
             return True
@@ -88,7 +88,7 @@ class StatusWriter:
             self._on_write()
         return True
 
-    async def _send(self, status: Mapping[str, object], shards: Sequence[ShardRows]) -> None:
+    async def _send(self, status: Mapping[str, object] | None, shards: Sequence[ShardRows]) -> None:
         """One request at a time, applied in the order sent. Cancelling a caller (the loop, when a
         flush takes over) must not cancel its request: the HTTP call runs on in a thread and could
         land after a newer status, leaving an older one stored, e.g. a finished Task `executing`
@@ -101,10 +101,12 @@ class StatusWriter:
             self._inflight = asyncio.ensure_future(self._send_parts(status, shards))
             await asyncio.shield(self._inflight)
 
-    async def _send_parts(self, status: Mapping[str, object], shards: Sequence[ShardRows]) -> None:
+    async def _send_parts(self, status: Mapping[str, object] | None, shards: Sequence[ShardRows]) -> None:
+        """`status` None: only shards changed (a row's output while the Task's own part stays)."""
         if shards and self._shards is not None:
             await self._shards[0].write(shards)
-        await self._kube.patch_status(self._plural, self._namespace, self._name, status)
+        if status is not None:
+            await self._kube.patch_status(self._plural, self._namespace, self._name, status)
 
     async def _stop_loop(self) -> None:
         if self._loop is not None:
