@@ -69,7 +69,7 @@ async def _write(services: Services, body: Mapping[str, Any], nodes: Mapping[str
     namespace, instance = str(meta["namespace"]), str(meta["name"])
     services.metrics.set_nodes(namespace, instance, dict(Counter(n.state for n in nodes.values())))
     inline, shards = split_nodes(instance, _ordered(nodes))
-    await asyncio.gather(*(_put_shard(services, body, shard) for shard in shards
+    await asyncio.gather(*(_put_shard(services, body, shard, exists=shard.name in held) for shard in shards
                            if held.get(shard.name) != list(shard.nodes)))
     status: dict[str, Any] = {"nodes": inline, "nodeShards": len(shards)}
     await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, instance, status)
@@ -78,15 +78,18 @@ async def _write(services: Services, body: Mapping[str, Any], nodes: Mapping[str
             await services.kube.delete(r.NODE_SHARD_PLURAL, namespace, gone)
 
 
-async def _put_shard(services: Services, body: Mapping[str, Any], shard: NodeShardRecords) -> None:
+async def _put_shard(services: Services, body: Mapping[str, Any], shard: NodeShardRecords, *, exists: bool) -> None:
+    """`exists`: the shard was in the list just read (under the instance's lock), so a patch is
+    tried first; a new one is created directly, saving a 404 per new shard (20 at 5,000 members)."""
     meta = body["metadata"]
     namespace, instance = str(meta["namespace"]), str(meta["name"])
     nodes = list(shard.nodes)
-    try:
-        await services.kube.patch(r.NODE_SHARD_PLURAL, namespace, shard.name, {"nodes": nodes})
-        return
-    except NotFound:
-        pass
+    if exists:
+        try:
+            await services.kube.patch(r.NODE_SHARD_PLURAL, namespace, shard.name, {"nodes": nodes})
+            return
+        except NotFound:  # deleted since the list (by hand): made again below
+            pass
     owner = {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "name": instance, "uid": str(meta.get("uid") or ""),
              "controller": True}
     shard_body = {"apiVersion": r.API_VERSION, "kind": r.NODE_SHARD_KIND,
@@ -95,7 +98,7 @@ async def _put_shard(services: Services, body: Mapping[str, Any], shard: NodeSha
                   "instanceRef": {"name": instance}, "group": shard.group, "nodes": nodes}
     try:
         await services.kube.create(r.NODE_SHARD_PLURAL, namespace, shard_body)
-    except AlreadyExists:  # created between our patch and create (cannot happen under the lock, but cheap)
+    except AlreadyExists:  # listed before its creation landed (a write lost its answer): replace its nodes
         await services.kube.patch(r.NODE_SHARD_PLURAL, namespace, shard.name, {"nodes": nodes})
 
 
