@@ -11,6 +11,7 @@ import json
 import re
 import time
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from dtk_api import resources as r
@@ -19,6 +20,7 @@ from support.manifests import assembly, component, instance, task
 from support.operator_process import OperatorProcess
 from support.plugin import dtk
 from support.sizes import largest_objects
+from support.terminal import Terminal
 
 MEMBERS = 5000
 OBJECT_LIMIT = 256 * 1024
@@ -107,7 +109,7 @@ def merged_rows(kube: Kube, instance_name: str, task_name: str) -> dict[str, dic
 def test_point_5_a_sharded_task_resumes_after_sigkill_without_rerunning_a_member_and_cancels_in_its_shards(
     kube: Kube, operator: OperatorProcess
 ) -> None:
-    members = 450  # two stages of 450 member rows: 905 rows, sharded (over 400)
+    members = 450  # two stages of 450 member rows: 904 rows, sharded (over 400)
     step = "echo run >> runs && sleep 0.05"
     kube.create(r.ASSEMBLY_PLURAL, assembly("crowd", components=[component("base", step)], nodes={},
                                             groups={"m": (members, ["base"])},
@@ -117,11 +119,19 @@ def test_point_5_a_sharded_task_resumes_after_sigkill_without_rerunning_a_member
     kube.task_when(name, lambda t: (t.get("status") or {}).get("progress", {}).get("completed", 0) > members + 100,
                    what="half of the configure stage to be done", timeout=120)
     operator.kill()
-    assert kube.list(r.SHARD_PLURAL, f"{r.TASK_LABEL}={name}"), "a 905-row Task has shards"
+    assert kube.list(r.SHARD_PLURAL, f"{r.TASK_LABEL}={name}"), "a 904-row Task has shards"
     stored = merged_rows(kube, "crowd1", name)
     done_before = {row["node"] for index, row in stored.items()
                    if index.startswith("2.1.") and row.get("status") == "succeeded"}
     assert 100 < len(done_before) < members
+
+    # The live view reads the shards as well: the Task alone holds 3 rows, which would fit; all
+    # of them do not fit a 50-line terminal, so it shows a window around where the run stopped.
+    screen = Terminal(kube, "task-status", "crowd1", "--wait", "--task", name)
+    screen.expect(rf"\| +2\.1\.\d+ configure_node \| (succeeded|executing) \| m:\d+ .*\n(.*\n)*"
+                  rf"rows \d+-\d+ of {len(stored)} shown")
+    screen.send(b"\x03")
+    assert screen.wait(timeout=10) == 130
 
     operator.start()
     finished = kube.finished_task(name, timeout=180)
@@ -159,3 +169,39 @@ def test_point_5_a_sharded_task_resumes_after_sigkill_without_rerunning_a_member
     instance_status = (kube.get(r.INSTANCE_PLURAL, "crowd1") or {})["status"]
     assert instance_status.get("nodeShards", 0) == 0
     assert [n["name"] for n in instance_status["nodes"]] == [f"m:{n}" for n in range(1, 151)]
+
+
+def test_point_6_the_local_target_runs_at_most_its_bound_of_steps_at_once_and_a_waiting_row_is_not_executing(
+    kube: Kube, tmp_path: Path
+) -> None:
+    bound, members = 3, 12
+    running, counts = tmp_path / "running", tmp_path / "counts"
+    running.mkdir()
+    # Each step notes how many steps run at that moment (itself included), then stays a second.
+    step = f"touch {running}/$$ && ls {running} | wc -l >> {counts} && sleep 1; rm -f {running}/$$"
+    kube.create(r.ASSEMBLY_PLURAL, assembly("row", components=[component("base", step)], nodes={},
+                                            groups={"m": (members, ["base"])},
+                                            stages=[{"name": "base", "components": ["base"]}]))
+    operator = OperatorProcess(kubeconfig=kube.kubeconfig, namespace=kube.namespace, workdir=tmp_path / "op",
+                               extra_args=["--local-max-processes", str(bound)])
+    (tmp_path / "op").mkdir()
+    operator.start()
+    try:
+        kube.create(r.INSTANCE_PLURAL, instance("row1", "row"))
+        name = kube.first_task("row1")
+        seen: list[Counter[str]] = []
+
+        def configure_rows(task: dict[str, Any]) -> bool:
+            rows = (task.get("status") or {}).get("steps") or []
+            seen.append(Counter(row.get("status", "") for row in rows if row["index"].startswith("2.1.")))
+            return (task.get("status") or {}).get("state") in ("succeeded", "failed", "cancelled")
+
+        finished = kube.task_when(name, configure_rows, timeout=120, what="the task to finish")
+    finally:
+        operator.stop()
+    assert finished["status"]["state"] == "succeeded", finished["status"].get("failure")
+    at_once = [int(line) for line in counts.read_text().split()]
+    assert len(at_once) == members and max(at_once) == bound, at_once  # bounded, yet not one by one
+    # while rows wait for a slot they are not `executing`: the Task never shows more than the bound
+    assert max(c["executing"] for c in seen) <= bound, seen
+    assert any(c["executing"] and c[""] for c in seen), seen  # some running while others wait

@@ -75,6 +75,7 @@ class LeafRunner:
         self.run, self.ctx = run, ctx
         self._batches: dict[str, tuple[str, ...]] = {}
         self._minted: set[str] = set()  # tokens this run made: no earlier life can have used them
+        self._begun: set[str] = set()  # rows marked `executing` by this run
 
     def _creates(self, work: LeafWork) -> bool:
         return work.kind == "create_node" or (work.kind == "power_on_node" and work.node not in self.run.nodes)
@@ -88,18 +89,26 @@ class LeafRunner:
         self._batches = batches_of(self.run.nodes)
 
     async def __call__(self, index: str, work: LeafWork) -> None:
-        """Never raises but for cancellation: every failure becomes the row's error."""
-        self.run.start(index)
+        """Never raises but for cancellation: every failure becomes the row's error. A row of
+        commands starts when its first command does (it may wait for a slot on the target first)."""
         try:
             if work.kind in ("create_node", "power_on_node"):
+                self._begin(index)
                 await self._create(index, work)
             else:
                 await self._units(index, work)
         except (TargetError, TemplateError) as error:
+            self._begin(index)
             self.run.fail(index, node=work.node, message=str(error))
         except Exception as error:
+            self._begin(index)
             self.run.fail(index, node=work.node, message=f"operator error: {error!r}", kind="server",
                           stacktrace=traceback.format_exc())
+
+    def _begin(self, index: str) -> None:
+        if index not in self._begun:
+            self._begun.add(index)
+            self.run.start(index)
 
     async def _create(self, index: str, work: LeafWork) -> None:
         """The token goes on record before the machine is asked for (by prepare, or here for a
@@ -138,17 +147,18 @@ class LeafRunner:
         self.run.log("notification", text)  # retries against the cloud are worth seeing by default
 
     async def _command(
-        self, facts: NodeFacts, text: str, env: Mapping[str, str], timeout: float | None
+        self, index: str, facts: NodeFacts, text: str, env: Mapping[str, str], timeout: float | None
     ) -> CommandOutcome:
         request = CommandRequest(run=text, namespace=self.ctx.namespace, instance=self.ctx.instance, env=env,
-                                 timeout_seconds=timeout, report=self._report)
+                                 timeout_seconds=timeout, report=self._report, started=partial(self._begin, index))
         return await self.ctx.target.run(facts, request)
 
-    async def _skipped(self, facts: NodeFacts, command: CommandSpec, lookup: Lookup, env: Mapping[str, str]) -> str:
+    async def _skipped(self, index: str, facts: NodeFacts, command: CommandSpec, lookup: Lookup,
+                       env: Mapping[str, str]) -> str:
         """DTK's if/unless guards: the reason a command is skipped, or "" to run it."""
         for guard, runs_when_zero, label in ((command.if_, True, "if"), (command.unless, False, "unless")):
             if guard:
-                outcome = await self._command(facts, render(guard, lookup), env, GUARD_TIMEOUT_SECONDS)
+                outcome = await self._command(index, facts, render(guard, lookup), env, GUARD_TIMEOUT_SECONDS)
                 if (outcome.return_code == 0) != runs_when_zero:
                     return f"{label} guard '{guard}'"
         return ""
@@ -160,10 +170,10 @@ class LeafRunner:
             lookup, env = _lookup(self.run, work.node, unit.variables), _env(unit, work.node, self.ctx.task, index)
             for command in unit.commands:
                 text = render(command.run, lookup)
-                if reason := await self._skipped(facts, command, lookup, env):
+                if reason := await self._skipped(index, facts, command, lookup, env):
                     self.run.log("debug", f"step {index} on {work.node}: skipped '{text}' ({reason})", write=False)
                     continue
-                outcome = await self._command(facts, text, env, command.timeout_seconds)
+                outcome = await self._command(index, facts, text, env, command.timeout_seconds)
                 results.append(CommandResult(run=text, return_code=outcome.return_code, stdout=outcome.stdout,
                                              stderr=outcome.stderr, truncated=outcome.truncated))
                 if "." in unit.label and outcome.stdout.strip():
@@ -176,6 +186,7 @@ class LeafRunner:
                     return
                 done = tuple(results)
                 self.run.apply(partial(_with_results, index=index, results=done), write=False)
+        self._begin(index)  # a row whose every command was skipped, or that had none
         self.run.succeed(index, tuple(results))
 
 

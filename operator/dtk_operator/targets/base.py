@@ -84,6 +84,13 @@ class CommandRequest:
     env: Mapping[str, str] = field(default_factory=dict)
     timeout_seconds: float | None = None
     report: Report | None = field(default=None, compare=False)
+    # Called when the command really begins: after a target's wait for a free slot (the local
+    # target's bound), so its row reads `executing` from then on, not while it queues.
+    started: Callable[[], None] | None = field(default=None, compare=False)
+
+    def begin(self) -> None:
+        if self.started is not None:
+            self.started()
 
 
 @dataclass(frozen=True)

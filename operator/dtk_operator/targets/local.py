@@ -76,6 +76,7 @@ class LocalTarget:
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_processes)
         async with self._slots:  # a step's timeout counts from its start, not from its wait for a slot
+            command.begin()
             return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
 
     async def reap(self, namespace: str, instance: str, task: str, rows: Collection[str]) -> list[int]:

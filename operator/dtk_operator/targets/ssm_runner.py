@@ -40,6 +40,7 @@ def ssm_runner(ssm_client: Any, observe: Observe | None = None) -> CommandRunner
     async def run(node: NodeFacts, command: CommandRequest) -> CommandOutcome:
         if not node.instance_id:
             raise TargetError(f"node {node.name} has no EC2 instance to run commands on with the ssm transport")
+        command.begin()  # SSM queues on the instance, not here
         try:
             outcome = await _send(commands, node, command)
         except (SsmError, ValueError) as error:
