@@ -11,6 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Literal
 
+from dtk_api.limits import MAX_GROUP_MEMBERS, MAX_WORKFLOW_STAGES
 from dtk_api.refs import ComponentRef, parse_ref
 from dtk_api.validation import check_assembly
 
@@ -134,11 +135,17 @@ def _component(raw: Mapping[str, object], problems: list[str]) -> ComponentDef:
     )
 
 
+def too_many_members(what: str, cardinality: int) -> str:
+    return f"{what} has cardinality {cardinality:,}; at most {MAX_GROUP_MEMBERS:,} members per group"
+
+
 def _node(raw: Mapping[str, object], problems: list[str], *, group: bool) -> NodeDef:
     name = str(raw.get("name", ""))
     cardinality = whole_number(raw.get("cardinality", 1), minimum=0) if group else None
     if group and cardinality is None:
         problems.append(f"node group '{name}' has cardinality {raw.get('cardinality')!r}; it must be 0 or more")
+    elif group and (cardinality or 0) > MAX_GROUP_MEMBERS:
+        problems.append(too_many_members(f"node group '{name}'", cardinality or 0))
     return NodeDef(
         name=name,
         components=tuple(parse_ref(r) for r in _strs(raw.get("components"))),
@@ -161,6 +168,8 @@ def _stage(raw: Mapping[str, object], problems: list[str], where: str) -> StageD
 def _workflow(raw: Mapping[str, object], problems: list[str]) -> WorkflowDef:
     name = str(raw.get("name", ""))
     stages = tuple(_stage(s, problems, f"workflow '{name}'") for s in _dicts(raw.get("stages")))
+    if len(stages) > MAX_WORKFLOW_STAGES:
+        problems.append(f"workflow '{name}' has {len(stages):,} stages; at most {MAX_WORKFLOW_STAGES} per workflow")
     return WorkflowDef(name=name, params=_strs(raw.get("params")), stages=stages)
 
 

@@ -89,6 +89,11 @@ def test_point_8_node_folders_stay_apart_and_inside_the_local_root(
      "component 'c': a step's run must be a non-empty string (got 5)"),
     ("cardinality a string", lambda s: s["nodeGroups"][0].update(cardinality="2"),
      "node group 'g' has cardinality '2'; it must be 0 or more"),
+    ("a group over SPEC 11's 5,000", lambda s: s["nodeGroups"][0].update(cardinality=5001),
+     "node group 'g' has cardinality 5,001; at most 5,000 members per group"),
+    ("a workflow over SPEC 11's 200 stages",
+     lambda s: s["workflows"][0].update(stages=[{"name": f"s{n}", "components": ["c"]} for n in range(201)]),
+     "has 201 stages; at most 200 per workflow"),
 ], ids=lambda value: value if isinstance(value, str) else "")
 def test_points_1_and_13_a_malformed_assembly_is_stalled_saying_why(
         case: str, change: Any, says: str, unvalidated: tuple[Kube, OperatorProcess]) -> None:
@@ -110,6 +115,18 @@ def test_point_13_a_negative_group_override_stalls_the_instance(unvalidated: tup
     kube.create(r.INSTANCE_PLURAL, instance("app", "grp", nodeGroups=[{"name": "g", "cardinality": -1}]))
     si = kube.condition_when(r.INSTANCE_PLURAL, "app", "Stalled")
     assert condition(si, "Stalled")["message"] == "nodeGroups: group 'g' has cardinality -1; it must be 0 or more"
+    assert kube.tasks_of("app") == []
+
+
+def test_an_instance_override_over_5000_members_stalls_the_instance(unvalidated: tuple[Kube, OperatorProcess]) -> None:
+    """SPEC 11: the schema's maximum, checked again for an API server that did not apply it."""
+    kube, _ = unvalidated
+    kube.create(r.ASSEMBLY_PLURAL, assembly("grp", components=[component("c", "true")], nodes={},
+                                            groups={"g": (1, ["c"])}, stages=[{"name": "c", "components": ["c"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("app", "grp", nodeGroups=[{"name": "g", "cardinality": 5001}]))
+    si = kube.condition_when(r.INSTANCE_PLURAL, "app", "Stalled")
+    assert condition(si, "Stalled")["message"] == (
+        "nodeGroups: group 'g' has cardinality 5,001; at most 5,000 members per group")
     assert kube.tasks_of("app") == []
 
 

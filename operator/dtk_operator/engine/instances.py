@@ -11,9 +11,9 @@ from typing import Any
 
 from dtk_api import conditions as c
 from dtk_api import resources as r
-from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly, whole_number
+from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly, too_many_members, whole_number
 from dtk_api.instance_status import InstanceFacts, Problem, instance_conditions, last_run, phase
-from dtk_api.limits import MAX_INSTANCE_NODES
+from dtk_api.limits import MAX_GROUP_MEMBERS, MAX_INSTANCE_NODES
 from dtk_api.templating import param_rule, unsafe_values
 from dtk_api.validation import check_instance_spec
 from dtk_operator.engine.services import InstanceKey, Services
@@ -78,6 +78,9 @@ async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked
     if bad:
         return Checked(Problem(c.REASON_INVALID_SPEC, f"nodeGroups: group '{bad[0].get('name')}' has cardinality "
                                                       f"{bad[0].get('cardinality')!r}; it must be 0 or more"))
+    sizes = {str(g.get("name")): whole_number(g.get("cardinality", 0), minimum=0) or 0 for g in overrides}
+    if big := [(name, size) for name, size in sizes.items() if size > MAX_GROUP_MEMBERS]:
+        return Checked(Problem(c.REASON_INVALID_SPEC, too_many_members(f"nodeGroups: group '{big[0][0]}'", big[0][1])))
     if too_many := too_many_nodes(len(assembly.nodes), cardinalities(spec, assembly)):
         return Checked(Problem(c.REASON_INVALID_SPEC, too_many))
     return Checked(None, assembly, asm_body)
