@@ -23,9 +23,12 @@ lint: install
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# pytest exits 5 when it collected nothing: that is a broken suite, never a pass.
+# pytest exits 5 when it collected nothing: that is a broken suite, never a pass. The tests run on
+# TEST_WORKERS pytest-xdist workers (each with its own API emulator; every test has its own
+# namespace and folders): most of their time is spent waiting on operators and steps.
+TEST_WORKERS ?= 2
 test: lint
-	$(BIN)/python -m pytest -q; rc=$$?; \
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating it as a failure"; exit 1; fi; \
 	exit $$rc
 

@@ -8,7 +8,10 @@ each operator with `-n <its test namespace>`, so the record holds namespace-rela
 puts them where an installation of the chart would make them (its watched namespaces, its Lease's
 namespace), from the Deployment's own arguments. Regenerate it with a full e2e run:
 
-    DTK_RECORD_API_ACCESS=tests/chart/e2e-api-access.json .venv/bin/python -m pytest -q tests/e2e
+    DTK_RECORD_API_ACCESS=tests/chart/e2e-api-access.json .venv/bin/python -m pytest -q -n 0 tests/e2e
+
+(in one process: `make test` spreads the tests over pytest-xdist workers, each with its own
+emulator, and each would see only its share).
 """
 
 from __future__ import annotations
@@ -138,6 +141,9 @@ def read_record(path: Path = RECORD) -> list[Recorded]:
 
 def record_target() -> Path | None:
     target = os.environ.get(RECORD_ENV)
+    if target and os.environ.get("PYTEST_XDIST_WORKER"):
+        raise RuntimeError(f"{RECORD_ENV}: record a whole e2e run in one process (pytest -n 0); "
+                           "an xdist worker sees only its share of the tests")
     return Path(target) if target else None
 
 
