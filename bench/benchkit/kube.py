@@ -12,6 +12,7 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
 from dtk_api import resources as r
+from dtk_api.sharding import merge
 
 Body = dict[str, Any]
 
@@ -24,7 +25,7 @@ def server_and_token(kubeconfig: Path) -> tuple[str, str]:
 
 class Kube:
     def __init__(self, kubeconfig: Path, namespace: str) -> None:
-        self.namespace = namespace
+        self.kubeconfig, self.namespace = kubeconfig, namespace
         api = k8s_config.new_client_from_config(config_file=str(kubeconfig))
         self._custom = k8s.CustomObjectsApi(api)
         self._core = k8s.CoreV1Api(api)
@@ -49,3 +50,15 @@ class Kube:
     def list(self, plural: str) -> list[Body]:
         found: Body = self._custom.list_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural)
         return list(found.get("items") or [])
+
+    def with_shard_rows(self, task: Body) -> Body:
+        """`task` with every row: a Task of more than 400 rows keeps those below its stages in
+        TaskShards (SPEC 11), read back in one list call as kubectl dtk does."""
+        status = task.get("status") or {}
+        if not status.get("shards"):
+            return task
+        name = task["metadata"]["name"]
+        found = self._custom.list_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, r.SHARD_PLURAL,
+                                                           label_selector=f"{r.TASK_LABEL}={name}")
+        rows = merge(status.get("steps") or [], [s.get("steps") or [] for s in found.get("items") or []])
+        return {**task, "status": {**status, "steps": rows}}

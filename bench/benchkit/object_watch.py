@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import http.client
 import json
-import socket
 import threading
 import time
 from collections.abc import Callable
@@ -19,10 +18,10 @@ from dataclasses import dataclass, field
 from types import TracebackType
 from typing import Any
 
+from benchkit.watch import stop_reader
 from dtk_api import resources as r
 
 CONNECT_TIMEOUT_SECONDS = 10.0
-JOIN_TIMEOUT_SECONDS = 5.0
 
 Body = dict[str, Any]
 
@@ -100,13 +99,7 @@ class KindWatch:
             self._changed.notify_all()
 
     def stop(self) -> None:
-        if self._conn is not None and self._conn.sock is not None:
-            with contextlib.suppress(OSError):
-                self._conn.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader blocked in recv()
-        if self._thread is not None:
-            self._thread.join(JOIN_TIMEOUT_SECONDS)
-        if self._conn is not None:
-            self._conn.close()
+        stop_reader(self._conn, self._thread)
 
 
 class ObjectWatch:

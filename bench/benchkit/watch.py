@@ -84,13 +84,7 @@ class TaskWatch:
 
     def stop(self) -> None:
         self._stopping = True
-        if self._conn is not None and self._conn.sock is not None:
-            with contextlib.suppress(OSError):
-                self._conn.sock.shutdown(socket.SHUT_RDWR)  # wakes the reader blocked in recv()
-        if self._thread is not None:
-            self._thread.join(JOIN_TIMEOUT_SECONDS)
-        if self._conn is not None:
-            self._conn.close()
+        stop_reader(self._conn, self._thread)
 
     def _list_version(self, conn: http.client.HTTPConnection) -> str:
         conn.request("GET", self._path, headers=self._headers)
@@ -158,3 +152,14 @@ class TaskWatch:
     def events_of(self, task: str) -> list[Seen]:
         with self._changed:
             return [seen for seen in self._events if seen.name == task]
+
+
+def stop_reader(conn: http.client.HTTPConnection | None, thread: threading.Thread | None) -> None:
+    """Ends a watch's reader thread: shutting its socket down wakes it from recv()."""
+    if conn is not None and conn.sock is not None:
+        with contextlib.suppress(OSError):
+            conn.sock.shutdown(socket.SHUT_RDWR)
+    if thread is not None:
+        thread.join(JOIN_TIMEOUT_SECONDS)
+    if conn is not None:
+        conn.close()

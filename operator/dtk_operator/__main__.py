@@ -12,6 +12,7 @@ from typing import Any
 
 from dtk_operator import logs
 from dtk_operator.kube.leases import DEFAULT_LEASE_NAME, Election, Timing
+from dtk_operator.targets.local import DEFAULT_LOCAL_MAX_PROCESSES
 
 # The same words as the README's; a test holds them together.
 LOGIN_ORDER = ("It logs in with --kubeconfig FILE, else $KUBECONFIG, else the pod's service account when in a "
@@ -20,9 +21,6 @@ ELECTION = ("With --leader-elect, replicas share one Lease: the one holding it r
             "stand by and take over when it stops renewing (--lease-duration after its last renewal) or "
             "releases it on SIGTERM. The timings are controller-runtime's; change them only for tests.")
 USAGE_ERROR = 2  # as argparse exits on bad flags: the command line or its files must change
-# Steps are mostly short commands or waits on other machines: a few per CPU keep the host busy
-# without thrashing it (Ansible's forks and Salt's batch size bound the same thing).
-DEFAULT_LOCAL_MAX_PROCESSES = 8 * (os.cpu_count() or 2)
 
 
 def _port(text: str) -> int:
@@ -51,8 +49,8 @@ def _parser() -> argparse.ArgumentParser:
                      help="directory holding the local target's node sandboxes")
     run.add_argument("--local-max-processes", type=_positive_int, default=DEFAULT_LOCAL_MAX_PROCESSES, metavar="N",
                      help="step processes the local target runs at once, over all Tasks (default: "
-                          f"{DEFAULT_LOCAL_MAX_PROCESSES}, 8 per CPU): a 5,000-member stage waits its turn "
-                          "instead of forking 5,000 processes")
+                          f"{DEFAULT_LOCAL_MAX_PROCESSES}): a 5,000-member stage runs in waves instead of "
+                          "forking 5,000 processes, and a row waiting for its turn is not shown executing")
     run.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: see above)")
     run.add_argument("--peering", default="", help="kopf peering name for HA (default: standalone)")
     run.add_argument("--liveness", default="", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")

@@ -214,7 +214,8 @@ def test_the_disruption_budget_covers_the_operator_pods(chart: helm_python.Chart
 
 # The operator's own command line reads the flags the chart passes.
 
-@pytest.mark.parametrize("values", [{}, HA_VALUES, {"allowLocalTarget": True, "logLevel": "debug"}],
+@pytest.mark.parametrize("values", [{}, HA_VALUES, {"allowLocalTarget": True, "logLevel": "debug",
+                                                    "localMaxProcesses": 32}],
                          ids=["defaults", "ha", "local-debug"])
 def test_dtk_operator_run_accepts_the_args(chart: helm_python.Chart, values: dict[str, Any]) -> None:
     args = operator_container(render(chart, values))["args"]
@@ -225,8 +226,8 @@ def test_dtk_operator_run_accepts_the_args(chart: helm_python.Chart, values: dic
     assert (parsed.leader_elect, parsed.lease_name, parsed.lease_namespace) == (
         (True, FULLNAME, NAMESPACE) if ha else (False, None, None))
     assert parsed.allow_local_target == parsed.verbose == bool(values.get("allowLocalTarget"))
-    if parsed.allow_local_target:  # a pod's CPU count is the node's: the chart says how many steps at once
-        assert parsed.local_max_processes == 8
+    if parsed.allow_local_target:
+        assert parsed.local_max_processes == 32
 
 
 # Other switches.

@@ -9,6 +9,7 @@ from pathlib import Path
 from dtk_operator.engine.target_factory import TargetFactory
 from dtk_operator.kube.client import KubeClient
 from dtk_operator.metrics import Metrics
+from dtk_operator.targets.local import DEFAULT_LOCAL_MAX_PROCESSES
 
 InstanceKey = tuple[str, str]  # (namespace, ServiceInstance name)
 
@@ -19,7 +20,7 @@ class Options:
     # Where `local` nodes live: one directory per node.
     local_root: Path = Path("/tmp/dtk-local")
     # Step processes the local target runs at once, over all Tasks (it shares one host).
-    local_max_processes: int = 16
+    local_max_processes: int = DEFAULT_LOCAL_MAX_PROCESSES
     # Seconds a status write waits to gather a burst of row changes into one write.
     status_coalesce_seconds: float = 0.05
     # Longest pause, in seconds, between two checks of whether a queued Task may start.

@@ -34,8 +34,13 @@ def _dir_name(node: str) -> str:
 _KEPT = frozenset("abcdefghijklmnopqrstuvwxyz0123456789-")
 
 
+# Steps mostly wait (on a sleep, a download, another machine), so the bound is against a fork
+# storm (a 5,000-member stage at once), not a CPU count: a 200-member group still runs at once.
+DEFAULT_LOCAL_MAX_PROCESSES = 256
+
+
 class LocalTarget:
-    def __init__(self, root: Path, *, max_processes: int = 16) -> None:
+    def __init__(self, root: Path, *, max_processes: int = DEFAULT_LOCAL_MAX_PROCESSES) -> None:
         """`max_processes`: steps running at once over all Tasks; the others wait their turn, in
         the order they asked (a 5,000-member stage neither forks 5,000 processes nor runs serially)."""
         self.root = root
