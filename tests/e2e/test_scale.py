@@ -107,23 +107,30 @@ def merged_rows(kube: Kube, instance_name: str, task_name: str) -> dict[str, dic
 
 
 def test_point_5_a_sharded_task_resumes_after_sigkill_without_rerunning_a_member_and_cancels_in_its_shards(
-    kube: Kube, operator: OperatorProcess
+    kube: Kube, operator: OperatorProcess, tmp_path: Path
 ) -> None:
     members = 450  # two stages of 450 member rows: 904 rows, sharded (over 400)
-    step = "echo run >> runs && sleep 0.05"
+    # Gates, so that what each part needs is running when it acts, however fast the host: members
+    # over 300 wait until `go` exists (the first run is killed while they wait), and, while `slow`
+    # exists, members over 100 wait (the second run is cancelled while they wait). A waiting step
+    # has not yet written its `run` line.
+    go, slow = tmp_path / "go", tmp_path / "slow"
+    step = (f"n=${{DTK_NODE#m:}}; if [ $n -gt 300 ] && [ ! -e {go} ]; then sleep 120; fi; "
+            f"if [ $n -gt 100 ] && [ -e {slow} ]; then sleep 120; fi; echo run >> runs")
     kube.create(r.ASSEMBLY_PLURAL, assembly("crowd", components=[component("base", step)], nodes={},
                                             groups={"m": (members, ["base"])},
                                             stages=[{"name": "base", "components": ["base"]}]))
     kube.create(r.INSTANCE_PLURAL, instance("crowd1", "crowd"))
     name = kube.first_task("crowd1")
-    kube.task_when(name, lambda t: (t.get("status") or {}).get("progress", {}).get("completed", 0) > members + 100,
-                   what="half of the configure stage to be done", timeout=120)
+    kube.task_when(name, lambda t: (t.get("status") or {}).get("progress", {}).get("completed", 0) == members + 300,
+                   what="members 1-300 of the configure stage to be done", timeout=120)
     operator.kill()
+    go.touch()
     assert kube.list(r.SHARD_PLURAL, f"{r.TASK_LABEL}={name}"), "a 904-row Task has shards"
     stored = merged_rows(kube, "crowd1", name)
     done_before = {row["node"] for index, row in stored.items()
                    if index.startswith("2.1.") and row.get("status") == "succeeded"}
-    assert 100 < len(done_before) < members
+    assert len(done_before) == 300
 
     # The live view reads the shards as well: the Task alone holds 3 rows, which would fit; all
     # of them do not fit a 50-line terminal, so it shows a window around where the run stopped.
@@ -150,15 +157,17 @@ def test_point_5_a_sharded_task_resumes_after_sigkill_without_rerunning_a_member
     assert created.splitlines() == [f"  m:{n}" for n in range(1, members + 1)]
 
     # A second converge (453 rows, still sharded): cancelled mid-stage, its running rows say so.
+    slow.touch()
     kube.create(r.TASK_PLURAL, task("crowd1-again", "crowd1", "create"))
-    kube.task_when("crowd1-again", lambda t: (t.get("status") or {}).get("progress", {}).get("completed", 0) > 50,
-                   what="the second converge to be under way", timeout=60)
+    kube.task_when("crowd1-again", lambda t: (t.get("status") or {}).get("progress", {}).get("completed", 0) >= 100,
+                   what="the second converge's members 1-100 to be done", timeout=60)
     kube.patch(r.TASK_PLURAL, "crowd1-again", {"spec": {"cancel": True}})
     cancelled = kube.finished_task("crowd1-again", timeout=30)
+    slow.unlink()
     assert cancelled["status"]["state"] == "cancelled"
     after = merged_rows(kube, "crowd1", "crowd1-again")
     statuses = Counter(row.get("status", "") for index, row in after.items() if index.startswith("1.1."))
-    assert "executing" not in statuses and statuses["cancelled"] >= 1 and statuses["succeeded"] > 50, statuses
+    assert "executing" not in statuses and statuses["cancelled"] >= 1 and statuses["succeeded"] >= 100, statuses
 
     # Scaled down to 150 members (151 nodes in all, under 200): the records move back into the
     # instance's status and its NodeShards are deleted.
