@@ -9,12 +9,15 @@ from http.client import HTTPException
 from dtk_api import resources as r
 from dtk_api.task_status import TERMINAL_TASK_STATES
 from kubectl_dtk.client import ApiError, Body, DtkClient
-from kubectl_dtk.shards import with_all_rows
+from kubectl_dtk.shards import is_sharded, shard_rows, with_rows
 
 # A watch connection lasts at most this long (seconds); when it ends quietly the current
 # body is yielded again, so a caller gets a tick at least this often (CI heartbeats).
 WATCH_WINDOW_SECONDS = 25
 RECONNECT_PAUSE_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
+# A big Task changes a few times a second and its shards weigh ~2.7 MB at 5,000 members: they are
+# listed again at most this often, and at once when a stage row changes or the Task ends.
+SHARD_REFRESH_SECONDS = 1.0
 
 
 class FollowTimeout(TimeoutError):
@@ -38,9 +41,24 @@ def _events(client: DtkClient, name: str, resource_version: str, window: int) ->
 
 def follow_task(client: DtkClient, name: str, *, timeout: float | None = None) -> Iterator[Body]:
     """Yields the Task now and after every change, until it has ended; raises FollowTimeout.
-    A big Task comes with the rows of its shards (written before each change of the Task)."""
+    A big Task comes with the rows of its shards (written before each change of the Task): read
+    again when a stage row changed (a stage's end shows its rows' outcomes) or the Task ended,
+    otherwise at most every SHARD_REFRESH_SECONDS, member rows in between being that much old."""
+    rows: list[list[object]] = []
+    read_at, stages = float("-inf"), None
     for task in _follow(client, name, timeout):
-        yield with_all_rows(client, task)
+        if not is_sharded(task):
+            yield task
+            continue
+        now, seen = time.monotonic(), _stage_states(task)
+        if seen != stages or is_finished(task) or now - read_at >= SHARD_REFRESH_SECONDS:
+            rows, read_at, stages = shard_rows(client, task), now, seen
+        yield with_rows(task, rows)
+
+
+def _stage_states(task: Body) -> list[tuple[object, object]]:
+    """A sharded Task's own rows are its top and stage rows."""
+    return [(row.get("index"), row.get("status")) for row in (task.get("status") or {}).get("steps") or []]
 
 
 def _follow(client: DtkClient, name: str, timeout: float | None) -> Iterator[Body]:

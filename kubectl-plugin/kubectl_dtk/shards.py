@@ -25,11 +25,23 @@ def _owned(client: DtkClient, plural: str, label: str, owner: Mapping[str, Any])
 
 def with_all_rows(client: DtkClient, task: Body) -> Body:
     """`task` with its shards' rows merged into `status.steps` (the object itself when unsharded)."""
-    status = task.get("status") or {}
-    if not status.get("shards"):
+    if not is_sharded(task):
         return task
-    shards = _owned(client, r.SHARD_PLURAL, r.TASK_LABEL, task)
-    steps: list[Any] = merge(status.get("steps") or [], [s.get("steps") or [] for s in shards])
+    return with_rows(task, shard_rows(client, task))
+
+
+def is_sharded(task: Body) -> bool:
+    return bool((task.get("status") or {}).get("shards"))
+
+
+def shard_rows(client: DtkClient, task: Body) -> list[list[Any]]:
+    """The rows of every shard of `task`, in one list call."""
+    return [s.get("steps") or [] for s in _owned(client, r.SHARD_PLURAL, r.TASK_LABEL, task)]
+
+
+def with_rows(task: Body, rows: list[list[Any]]) -> Body:
+    status = task.get("status") or {}
+    steps: list[Any] = merge(status.get("steps") or [], rows)
     return {**task, "status": {**status, "steps": steps}}
 
 
