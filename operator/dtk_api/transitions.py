@@ -164,11 +164,31 @@ def end(task: TaskStatus, now: datetime, state: TaskState, *, failure: Failure |
                    failure=task.failure or failure, message="")
 
 
-def reset_interrupted(task: TaskStatus) -> TaskStatus:
-    """After an operator restart: rows that were executing run again; succeeded rows never do."""
+def reset_interrupted(task: TaskStatus, now: datetime) -> TaskStatus:
+    """After an operator restart: rows that were executing run again; succeeded rows never do.
+
+    Every parent is then rolled up again from its children: a big Task's leaves live in its
+    shards, written before the Task's own rows (SPEC 11), so an operator that died between the
+    two left stage rows older than their leaves (a stage `executing` whose every leaf succeeded)."""
     steps = [
         replace(s, status="", started_at=None, ended_at=None, results=(), errors=())
         if s.status == "executing" and _is_leaf_index(task, s.index) else s
         for s in task.steps
     ]
+    positions, children_at = _layout(task)
+    for parent in sorted(children_at, key=_depth, reverse=True):  # innermost first
+        kids = [steps[i] for i in children_at[parent]]
+        status = _rolled_up({kid.status for kid in kids})
+        step = steps[positions[parent]]
+        if status == step.status:
+            continue
+        ended = None
+        if status not in ("", "executing"):
+            ended = step.ended_at or max((k.ended_at for k in kids if k.ended_at is not None), default=now)
+        started = step.started_at or min((k.started_at for k in kids if k.started_at is not None), default=None)
+        steps[positions[parent]] = replace(step, status=status, started_at=started, ended_at=ended)
     return replace(task, steps=tuple(steps))
+
+
+def _depth(index: str) -> int:
+    return index.count(".") + 1 if index else 0

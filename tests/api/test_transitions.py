@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from dtk_api import transitions as t
@@ -61,9 +62,27 @@ def test_end_marks_the_top_row_even_when_nothing_started() -> None:
 def test_resume_reruns_only_the_rows_that_were_executing() -> None:
     task = t.start_step(t.start_step(tree(), "1.1.1", at(0)), "1.1.2", at(0))
     task = t.finish_step(task, "1.1.1", at(1), status="succeeded")
-    resumed = t.reset_interrupted(from_status(dict(to_status(task))))
+    resumed = t.reset_interrupted(from_status(dict(to_status(task))), at(9))
     assert status_of(resumed)["1.1.1"] == "succeeded" and status_of(resumed)["1.1.2"] == ""
     assert status_of(resumed)["1.1"] == "executing"  # parents are recomputed as their children run
+
+
+def test_resume_rolls_up_parents_older_than_their_children() -> None:
+    """A big Task's leaves were stored (in its shards) but its parent rows were not: on resume the
+    parents say what their leaves do, so a finished stage is not run, nor taken for unfinished."""
+    task = t.start_step(t.start_step(tree(), "1.1.1", at(0)), "1.2", at(0))
+    stale_parents = {s.index: s for s in task.steps}
+    for index, second in (("1.1.1", 1), ("1.2", 3)):
+        task = t.finish_step(task, index, at(second), status="succeeded")
+    task = t.finish_step(t.start_step(task, "1.1.2", at(0)), "1.1.2", at(2), status="succeeded")
+    stored = replace(task, steps=tuple(stale_parents[s.index] if s.index in ("", "1", "1.1") else s
+                                         for s in task.steps))
+    assert status_of(stored)["1"] == "executing" and stored.steps[1].ended_at is None
+    resumed = t.reset_interrupted(stored, at(9))
+    rows = {s.index: s for s in resumed.steps}
+    assert [rows[i].status for i in ("1.1", "1", "", "2")] == ["succeeded", "succeeded", "executing", ""]
+    assert rows["1.1"].ended_at == at(2) and rows["1"].ended_at == at(3)  # when the last child ended
+    assert rows["1"].started_at == at(0)
 
 
 def test_wire_round_trip_keeps_every_field() -> None:

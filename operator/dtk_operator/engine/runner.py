@@ -137,7 +137,7 @@ class TaskRunner:
         if not self.run.status.steps:
             self.run.apply(lambda s, now: replace(s, steps=plan.steps, plan_hash=plan.digest))
         else:
-            self.run.apply(lambda s, now: t.reset_interrupted(s))
+            self.run.apply(t.reset_interrupted)
         if self.run.status.state != "executing":
             self.run.apply(t.begin)
             self.services.metrics.tasks.labels(self.workflow, "executing").inc()
