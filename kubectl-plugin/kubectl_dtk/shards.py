@@ -19,7 +19,7 @@ def _owned(client: DtkClient, plural: str, label: str, owner: Mapping[str, Any])
     until the garbage collector runs, so the owner's uid decides."""
     meta = owner.get("metadata") or {}
     uid = str(meta.get("uid", ""))
-    found = client.list(plural, labels={label: str(meta.get("name", ""))}).get("items", [])
+    found = client.list(plural, labels={label: r.label_value(str(meta.get("name", "")))}).get("items", [])
     return [s for s in found if any(o.get("uid") == uid for o in (s.get("metadata") or {}).get("ownerReferences", []))]
 
 

@@ -57,9 +57,18 @@ def split_nodes(instance: str, records: Sequence[Record]) -> tuple[list[Record],
     return inline, shards
 
 
+def display_order(record: Record) -> tuple[int, str, int]:
+    """Single nodes first, by name, then each group's members by member number (`slaves:2` before
+    `slaves:10`): the order the operator records them in."""
+    name = str(record.get("name", ""))
+    match = _MEMBER.match(name)
+    return (1, match["group"], int(match["number"])) if match else (0, name, 0)
+
+
 def merge_nodes(inline: Sequence[Record], shard_nodes: Iterable[Sequence[Record]]) -> list[Record]:
-    """Every record once: `status.nodes` wins over a shard (a crash between the two writes may
-    leave a record in both for a moment)."""
+    """Every record once, in display order: `status.nodes` wins over a shard (a crash between the
+    two writes may leave a record in both for a moment). Shards come listed by name, where chunk
+    10 sorts before chunk 2."""
     merged = {str(record.get("name", "")): record for nodes in shard_nodes for record in nodes}
     merged.update({str(record.get("name", "")): record for record in inline})
-    return list(merged.values())
+    return sorted(merged.values(), key=display_order)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Final
 
 GROUP: Final = "dtk.io"
@@ -54,3 +55,19 @@ TASK_LABEL: Final = f"{GROUP}/task"
 # labelled with INSTANCE_LABEL and owned by the ServiceInstance.
 NODE_SHARD_KIND: Final = "NodeShard"
 NODE_SHARD_PLURAL: Final = "nodeshards"
+LABEL_VALUE_MAX: Final = 63
+
+
+def shortened(name: str, limit: int) -> str:
+    """`name` when it has at most `limit` characters, else cut and ended with a digest of the
+    whole, so two long names stay apart. Ends alphanumeric, as object names and label values must."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    return f"{name[:limit - len(digest) - 1].rstrip('-_.')}-{digest}"
+
+
+def label_value(name: str) -> str:
+    """An object's name as a label value (at most 63 characters). A Task's name may be longer:
+    its instance's name may take 63 characters and the Task adds `-N` (or `-xxxxx` for exec)."""
+    return shortened(name, LABEL_VALUE_MAX)

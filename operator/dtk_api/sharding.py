@@ -17,10 +17,11 @@ rebuilt from the children when the rows are merged back.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from dtk_api.resources import shortened
 
 INLINE_ROWS_MAX = 400  # up to here every row stays in the Task (the seed's spark Task has 37)
 SHARD_ROWS = 100  # rows per TaskShard: ~100 members with a few commands each stay far under 256 KiB
@@ -52,11 +53,7 @@ def shard_name(task: str, stage: str, chunk: int) -> str:
     """`<task>-<stage>-<chunk>`, e.g. `fleet1-1-3-0`; a Task name too long for the suffix is
     shortened and made unique again with a digest of the whole name."""
     suffix = f"-{stage}-{chunk}"
-    if len(task) + len(suffix) <= MAX_NAME_CHARS:
-        return task + suffix
-    digest = hashlib.sha256(task.encode()).hexdigest()[:10]
-    head = task[: MAX_NAME_CHARS - len(suffix) - len(digest) - 1].rstrip("-.")
-    return f"{head}-{digest}{suffix}"
+    return shortened(task, MAX_NAME_CHARS - len(suffix)) + suffix
 
 
 def split(task: str, steps: Sequence[Mapping[str, Any]]) -> tuple[list[Mapping[str, Any]], list[ShardRows]]:

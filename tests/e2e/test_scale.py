@@ -15,6 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from dtk_api import resources as r
+from dtk_api.node_shards import node_shard_name
+from dtk_api.sharding import shard_name
 from support.cluster import Kube
 from support.manifests import assembly, component, instance, task
 from support.operator_process import OperatorProcess
@@ -67,7 +69,8 @@ def test_a_5000_member_group_converges_every_object_stays_under_256_kib_and_ever
 
     nodes = dtk(kube.kubeconfig, kube.namespace, "list-nodes", "fleet1", "-o", "json", timeout=120)
     assert nodes.returncode == 0, nodes.stderr
-    assert nodes.stdout.count('"name": "members:') == MEMBERS
+    shown_nodes = [node["name"] for node in json.loads(nodes.stdout)]  # in order, as the operator records them
+    assert shown_nodes == ["head", *(f"members:{n}" for n in range(1, MEMBERS + 1))]
 
     deleting = time.monotonic()
     kube.delete(r.INSTANCE_PLURAL, "fleet1")
@@ -214,3 +217,64 @@ def test_point_6_the_local_target_runs_at_most_its_bound_of_steps_at_once_and_a_
     # while rows wait for a slot they are not `executing`: the Task never shows more than the bound
     assert max(c["executing"] for c in seen) <= bound, seen
     assert any(c["executing"] and c[""] for c in seen), seen  # some running while others wait
+
+
+def crowd(name: str, members: int) -> dict[str, Any]:
+    return assembly(name, components=[component("base", "true")], nodes={}, groups={"m": (members, ["base"])},
+                    stages=[{"name": "base", "components": ["base"]}])
+
+
+def owners(found: list[dict[str, Any]]) -> set[str]:
+    return {o["uid"] for shard in found for o in shard["metadata"].get("ownerReferences") or []}
+
+
+def test_a_sharded_task_of_an_instance_with_the_longest_name_converges_and_is_shown_whole(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    members = 200  # 404 rows: sharded
+    longest = ("long-" + "n" * 63)[:63]  # the most a ServiceInstance's name may have
+    kube.create(r.ASSEMBLY_PLURAL, crowd("wide", members))
+    kube.create(r.INSTANCE_PLURAL, instance(longest, "wide"))
+    name = kube.first_task(longest)
+    assert len(name) > 63  # more than a label value holds: its shards' task label is shortened
+    finished = kube.finished_task(name, timeout=120)
+    assert finished["status"]["state"] == "succeeded", finished["status"].get("failure")
+    shards = kube.list(r.SHARD_PLURAL, f"{r.TASK_LABEL}={r.label_value(name)}")
+    assert shards and owners(shards) == {finished["metadata"]["uid"]}
+    rows = merged_rows(kube, longest, name)
+    assert [rows[f"2.1.{n}"]["status"] for n in range(1, members + 1)] == ["succeeded"] * members
+
+
+def test_shards_left_by_a_deleted_namesake_not_yet_collected_are_taken_over(
+    kube: Kube, operator: OperatorProcess
+) -> None:
+    """`kubectl delete` then `apply` of an instance: on a cluster the garbage collector deletes
+    the old instance's shards (and its Tasks') some moments later, and the new objects have the
+    same names. Made here by hand, owned by an instance that is gone."""
+    members = 250  # over 200 nodes: the members' records live in a NodeShard; 504 rows: TaskShards
+    gone = {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "name": "dup",
+            "uid": "0badc0de-0000-4000-8000-000000000000", "controller": True}
+    kube.create(r.NODE_SHARD_PLURAL, {
+        "apiVersion": r.API_VERSION, "kind": r.NODE_SHARD_KIND,
+        "metadata": {"name": node_shard_name("dup", "m", 0), "labels": {r.INSTANCE_LABEL: "dup"},
+                     "ownerReferences": [gone]},
+        "instanceRef": {"name": "dup"}, "group": "m", "nodes": [{"name": "m:1"}]})
+    kube.create(r.SHARD_PLURAL, {
+        "apiVersion": r.API_VERSION, "kind": r.SHARD_KIND,
+        "metadata": {"name": shard_name("dup-1", "2", 0), "labels": {r.TASK_LABEL: "dup-1"},
+                     "ownerReferences": [{**gone, "kind": r.TASK_KIND, "name": "dup-1"}]},
+        "taskRef": {"name": "dup-1"}, "stage": "2", "steps": [{"index": "2.1", "kind": "stage", "name": "old"}]})
+
+    kube.create(r.ASSEMBLY_PLURAL, crowd("dups", members))
+    kube.create(r.INSTANCE_PLURAL, instance("dup", "dups"))
+    assert kube.first_task("dup") == "dup-1"
+    finished = kube.finished_task("dup-1", timeout=120)
+    assert finished["status"]["state"] == "succeeded", finished["status"].get("failure")
+    made = kube.get(r.INSTANCE_PLURAL, "dup") or {}
+    assert owners(kube.list(r.NODE_SHARD_PLURAL, f"{r.INSTANCE_LABEL}=dup")) == {made["metadata"]["uid"]}
+    assert owners(kube.list(r.SHARD_PLURAL, f"{r.TASK_LABEL}=dup-1")) == {finished["metadata"]["uid"]}
+    rows = merged_rows(kube, "dup", "dup-1")
+    assert [rows[f"2.1.{n}"]["status"] for n in range(1, members + 1)] == ["succeeded"] * members
+    nodes = dtk(kube.kubeconfig, kube.namespace, "list-nodes", "dup", "-o", "json")
+    assert nodes.returncode == 0, nodes.stderr
+    assert re.findall(r'"name": "(m:\d+)"', nodes.stdout) == [f"m:{n}" for n in range(1, members + 1)]

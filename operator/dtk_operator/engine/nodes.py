@@ -11,9 +11,9 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dtk_api import resources as r
-from dtk_api.node_shards import NodeShardRecords, merge_nodes, split_nodes
+from dtk_api.node_shards import NodeShardRecords, display_order, merge_nodes, split_nodes
 from dtk_operator.engine.services import Services
-from dtk_operator.kube.client import AlreadyExists, NotFound
+from dtk_operator.kube.client import NotFound
 from dtk_operator.targets.base import NodeFacts
 
 _MEMBER = re.compile(r"^(?P<group>.+):(?P<number>\d+)$")
@@ -54,11 +54,7 @@ def surplus_members(nodes: Mapping[str, NodeFacts], sizes: Mapping[str, int]) ->
 
 
 def _ordered(nodes: Mapping[str, NodeFacts]) -> list[dict[str, Any]]:
-    def key(node: NodeFacts) -> tuple[int, str, int]:
-        match = _MEMBER.match(node.name)
-        return (1, match["group"], int(match["number"])) if match else (0, node.name, 0)
-
-    return [n.to_status() for n in sorted(nodes.values(), key=key)]
+    return sorted((n.to_status() for n in nodes.values()), key=display_order)
 
 
 async def _write(services: Services, body: Mapping[str, Any], nodes: Mapping[str, NodeFacts],
@@ -96,10 +92,9 @@ async def _put_shard(services: Services, body: Mapping[str, Any], shard: NodeSha
                   "metadata": {"name": shard.name, "namespace": namespace, "labels": {r.INSTANCE_LABEL: instance},
                                "ownerReferences": [owner]},
                   "instanceRef": {"name": instance}, "group": shard.group, "nodes": nodes}
-    try:
-        await services.kube.create(r.NODE_SHARD_PLURAL, namespace, shard_body)
-    except AlreadyExists:  # listed before its creation landed (a write lost its answer): replace its nodes
-        await services.kube.patch(r.NODE_SHARD_PLURAL, namespace, shard.name, {"nodes": nodes})
+    # It may exist: listed before its creation landed (a write lost its answer), or left by an
+    # instance of the same name deleted a moment ago (the list ignored it: another owner's)
+    await services.kube.create_or_take_over(r.NODE_SHARD_PLURAL, namespace, shard_body)
 
 
 async def _change(services: Services, namespace: str, instance: str, batch: Mapping[str, NodeFacts],

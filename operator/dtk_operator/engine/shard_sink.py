@@ -1,6 +1,7 @@
 """Writes a big Task's TaskShards (dtk_api.sharding): only the shards whose rows changed.
 
-A shard is created on its first write (or patched if an earlier operator life created it) and
+A shard is created on its first write (or taken over if it exists: an earlier operator life's, or
+an older Task's of the same name not yet collected) and
 merge-patched afterwards; its `steps` list is replaced whole, so a write costs one shard's rows.
 Shards are written before the Task's own status in the same round (engine/writer.py), so the
 Task never counts progress that its shards do not hold yet.
@@ -15,7 +16,7 @@ from typing import Any
 from dtk_api import resources as r
 from dtk_api.bounds import bounded
 from dtk_api.sharding import ShardRows
-from dtk_operator.kube.client import AlreadyExists, KubeClient, NotFound
+from dtk_operator.kube.client import KubeClient, NotFound
 
 CONCURRENT_SHARD_WRITES = 8  # a 5,000-member stage changes ~50 shards at once: a few requests in flight
 
@@ -48,16 +49,13 @@ class ShardSink:
                     await self._kube.patch(r.SHARD_PLURAL, self._namespace, shard.name, {"steps": rows})
                 except NotFound:  # deleted by hand: written again whole
                     await self._kube.create(r.SHARD_PLURAL, self._namespace, self._body(shard, rows))
-            else:
-                try:
-                    await self._kube.create(r.SHARD_PLURAL, self._namespace, self._body(shard, rows))
-                except AlreadyExists:  # an earlier operator life created it: this life's rows win
-                    await self._kube.patch(r.SHARD_PLURAL, self._namespace, shard.name, {"steps": rows})
+            else:  # an earlier operator life may have created it: this life's rows win
+                await self._kube.create_or_take_over(r.SHARD_PLURAL, self._namespace, self._body(shard, rows))
         self._written[shard.name] = list(shard.steps)
         self.writes += 1
 
     def _body(self, shard: ShardRows, rows: list[Any]) -> dict[str, Any]:
-        labels = {r.TASK_LABEL: self._task}
+        labels = {r.TASK_LABEL: r.label_value(self._task)}
         if self._instance:
             labels[r.INSTANCE_LABEL] = self._instance
         owner = {"apiVersion": r.API_VERSION, "kind": r.TASK_KIND, "name": self._task, "uid": self._uid,
@@ -71,6 +69,6 @@ class ShardSink:
 async def read_shard_rows(kube: KubeClient, namespace: str, task: str, uid: str) -> list[list[Any]]:
     """The rows of a Task's shards, in one list call. Shards of an older Task of the same name
     (another uid, not yet collected) are not this Task's rows."""
-    found = await kube.list(r.SHARD_PLURAL, namespace, labels={r.TASK_LABEL: task})
+    found = await kube.list(r.SHARD_PLURAL, namespace, labels={r.TASK_LABEL: r.label_value(task)})
     mine = [s for s in found if not uid or any(o.get("uid") == uid for o in s["metadata"].get("ownerReferences", []))]
     return [list(s.get("steps") or []) for s in mine]

@@ -122,6 +122,19 @@ class KubeClient:
     async def create(self, plural: str, namespace: str, body: Body) -> Body:
         return cast(Body, await self._call("create_namespaced_custom_object", GROUP, VERSION, namespace, plural, body))
 
+    async def create_or_take_over(self, plural: str, namespace: str, body: Body) -> Body:
+        """Creates `body`, or makes the object already of that name into it: its labels, owner and
+        content. It may be an earlier operator life's, or an older owner's of the same name that the
+        garbage collector has not deleted yet; keeping that owner would let the collector delete
+        what is now ours (and its records with it)."""
+        try:
+            return await self.create(plural, namespace, body)
+        except AlreadyExists:
+            meta = body.get("metadata") or {}
+            patch = {k: v for k, v in body.items() if k not in ("apiVersion", "kind", "metadata")}
+            patch["metadata"] = {k: meta[k] for k in ("labels", "ownerReferences") if k in meta}
+            return await self.patch(plural, namespace, str(meta["name"]), patch)
+
     async def patch(self, plural: str, namespace: str, name: str, patch: Body) -> Body:
         """RFC 7386 merge patch of the main resource (spec, metadata)."""
         return cast(Body, await self._call("patch_namespaced_custom_object", GROUP, VERSION, namespace, plural,
