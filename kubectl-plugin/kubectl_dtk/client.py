@@ -79,9 +79,12 @@ class DtkClient:
         if resource_version:
             params["resourceVersion"] = resource_version
         response = self._request("get", plural, params=params, timeout=timeout_seconds + 10)
-        for line in response.iter_lines():
-            if line:
-                yield cast(Body, json.loads(line))
+        try:
+            for line in response.iter_lines():
+                if line:
+                    yield cast(Body, json.loads(line))
+        finally:  # a caller that stops early hangs up, rather than leave the connection to the collector
+            response.close()
 
 
 def _status_message(response: Any) -> str:

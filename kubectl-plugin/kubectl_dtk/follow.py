@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
+import math
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Generator, Iterator
 from http.client import HTTPException
 
 from dtk_api import resources as r
@@ -28,7 +30,7 @@ def is_finished(task: Body) -> bool:
     return str((task.get("status") or {}).get("state", "")) in TERMINAL_TASK_STATES
 
 
-def _events(client: DtkClient, name: str, resource_version: str, window: int) -> Iterator[Body]:
+def _events(client: DtkClient, name: str, resource_version: str, window: int) -> Generator[Body, None, None]:
     for event in client.watch(r.TASK_PLURAL, name=name, resource_version=resource_version, timeout_seconds=window):
         kind = event.get("type")
         if kind == "DELETED":
@@ -43,15 +45,22 @@ def follow_task(client: DtkClient, name: str, *, timeout: float | None = None) -
     """Yields the Task now and after every change, until it has ended; raises FollowTimeout.
     A big Task comes with the rows of its shards (written before each change of the Task): read
     again when a stage row changed (a stage's end shows its rows' outcomes) or the Task ended,
-    otherwise at most every SHARD_REFRESH_SECONDS, member rows in between being that much old."""
+    otherwise at most every SHARD_REFRESH_SECONDS. A change that came sooner leaves a read owed:
+    the watch then ends after SHARD_REFRESH_SECONDS (the Task may not change again for long, one
+    slow member left) and the Task is yielded again with its rows read then."""
     rows: list[list[object]] = []
-    read_at, stages = float("-inf"), None
-    for task in _follow(client, name, timeout):
+    read_at, stages, owed = float("-inf"), None, False
+
+    def longest_wait() -> float:
+        return SHARD_REFRESH_SECONDS if owed else WATCH_WINDOW_SECONDS
+
+    for task in _follow(client, name, timeout, longest_wait):
         if not is_sharded(task):
             yield task
             continue
         now, seen = time.monotonic(), _stage_states(task)
-        if seen != stages or is_finished(task) or now - read_at >= SHARD_REFRESH_SECONDS:
+        owed = not (seen != stages or is_finished(task) or now - read_at >= SHARD_REFRESH_SECONDS)
+        if not owed:
             rows, read_at, stages = shard_rows(client, task), now, seen
         yield with_rows(task, rows)
 
@@ -61,7 +70,8 @@ def _stage_states(task: Body) -> list[tuple[object, object]]:
     return [(row.get("index"), row.get("status")) for row in (task.get("status") or {}).get("steps") or []]
 
 
-def _follow(client: DtkClient, name: str, timeout: float | None) -> Iterator[Body]:
+def _follow(client: DtkClient, name: str, timeout: float | None, longest_wait: Callable[[], float]) -> Iterator[Body]:
+    """The Task now, after each change, and again whenever `longest_wait()` seconds pass quietly."""
     deadline = time.monotonic() + timeout if timeout is not None else None
     task = client.get(r.TASK_PLURAL, name)
     yield task
@@ -70,16 +80,21 @@ def _follow(client: DtkClient, name: str, timeout: float | None) -> Iterator[Bod
         remaining = deadline - time.monotonic() if deadline is not None else float(WATCH_WINDOW_SECONDS)
         if remaining <= 0:
             raise FollowTimeout(f"task {name} did not finish within {timeout:g} s")
-        window = max(1, min(WATCH_WINDOW_SECONDS, int(remaining + 0.999)))
+        window = max(1, math.ceil(min(WATCH_WINDOW_SECONDS, longest_wait(), remaining)))
         version = str(task.get("metadata", {}).get("resourceVersion", ""))
+        ends = time.monotonic() + window
         try:
-            for task in _events(client, name, version, window):
-                failures = 0
-                yield task
-                if is_finished(task):
-                    return
-            task = client.get(r.TASK_PLURAL, name)
-            yield task
+            with contextlib.closing(_events(client, name, version, window)) as events:
+                for task in events:
+                    failures = 0
+                    yield task
+                    if is_finished(task):
+                        return
+                    if time.monotonic() + longest_wait() < ends:
+                        break  # the caller wants a look sooner than this watch would end: a shorter one
+                else:
+                    task = client.get(r.TASK_PLURAL, name)
+                    yield task
         except (OSError, HTTPException) as error:  # requests' errors are OSErrors; http.client's are not
             if failures >= len(RECONNECT_PAUSE_SECONDS):
                 raise ApiError(f"lost the connection to the API server: {error}") from error

@@ -32,6 +32,8 @@ class Response(Protocol):
 
     def iter_lines(self) -> Iterator[bytes]: ...
 
+    def close(self) -> None: ...
+
 
 class StdResponse:
     def __init__(self, raw: http.client.HTTPResponse, connection: http.client.HTTPConnection) -> None:
@@ -59,6 +61,9 @@ class StdResponse:
                 yield line.rstrip(b"\r\n")
         finally:
             self._connection.close()
+
+    def close(self) -> None:
+        self._connection.close()
 
 
 def _file_or_data(connection: Connection, section: Mapping[str, Any], key: str) -> str | None:

@@ -9,9 +9,12 @@ import re
 import subprocess
 import time
 from pathlib import Path
+from typing import Any
 
+from dtk_api import resources as r
 from support.cluster import Kube
 from support.gates import at_row, deploy_gated, open_gates, spawn
+from support.manifests import instance, task
 from support.operator_process import OperatorProcess
 from support.terminal import Terminal
 
@@ -108,3 +111,51 @@ def test_off_a_terminal_progress_lines_and_heartbeats(kube: Kube, operator: Oper
     assert rest.startswith("\n+---") and rest.rstrip().endswith("16 rows in set")  # then the final table
     assert json.loads(printed)["status"]["state"] == "succeeded"  # with -o json stdout is the object alone ...
     assert f"task {name}: executing, 8/10 steps done" in progress  # ... and the progress goes to stderr
+
+
+def test_on_a_terminal_member_rows_of_a_sharded_task_are_at_most_moments_old_when_the_task_goes_quiet(
+        kube: Kube, tmp_path: Path) -> None:
+    """A big Task's member rows live in its TaskShards (SPEC 11); the live view lists them again at
+    most once a second while the Task changes. When the last change came within that second and
+    then nothing changes (one slow member left), the rows must still be shown: not 25 s later,
+    when the watch window ends. Written here as the operator writes them: the shard, then the Task."""
+    members = 30
+    kube.create(r.INSTANCE_PLURAL, instance("follow1", "absent"))
+    task_body = task("follow1-1", "follow1", "create")
+    uid = kube.create(r.TASK_PLURAL, task_body)["metadata"]["uid"]
+
+    def member(n: int, status: str) -> dict[str, Any]:
+        return {"index": f"1.1.{n}", "kind": "configure_node", "name": "configure_node", "node": f"m:{n}",
+                "status": status}
+
+    def write(done: int) -> None:
+        rows = [member(n, "succeeded" if n <= done else "executing") for n in range(1, members + 1)]
+        group = {"index": "1.1", "kind": "configure_nodegroup", "name": "configure_nodegroup", "node": "m",
+                 "status": "executing"}
+        kube.patch(r.SHARD_PLURAL, "follow1-1-1-0", {"steps": [group, *rows]})
+        kube.patch_status(r.TASK_PLURAL, "follow1-1", {"progress": {"completed": done, "total": members}})
+
+    kube.create(r.SHARD_PLURAL, {
+        "apiVersion": r.API_VERSION, "kind": r.SHARD_KIND,
+        "metadata": {"name": "follow1-1-1-0", "labels": {r.TASK_LABEL: "follow1-1"},
+                     "ownerReferences": [{"apiVersion": r.API_VERSION, "kind": r.TASK_KIND, "name": "follow1-1",
+                                          "uid": uid, "controller": True}]},
+        "taskRef": {"name": "follow1-1"}, "stage": "1", "steps": []})
+    kube.patch_status(r.TASK_PLURAL, "follow1-1", {
+        "state": "executing", "shards": 1, "startedAt": "2026-12-05T10:00:00Z",
+        "steps": [{"index": "", "kind": "task", "name": "assembly_converge", "status": "executing"},
+                  {"index": "1", "kind": "stage", "name": "base", "status": "executing"}]})
+    write(0)
+
+    screen = Terminal(kube, "task-status", "follow1", "--wait", "--task", "follow1-1")
+    try:
+        screen.expect(row(f"1.1.{members} configure_node", "executing"))
+        time.sleep(1.2)  # past the view's one second between two lists of the shards
+        write(1)  # listed at once
+        screen.expect(row("1.1.1 configure_node", "succeeded"))
+        write(members - 1)  # within that second: the Task changed, its new rows not listed yet
+        # ... and then nothing changes: the member rows must come all the same, within moments
+        screen.expect(row(f"1.1.{members - 1} configure_node", "succeeded"), timeout=10)
+    finally:
+        screen.send(b"\x03")
+        screen.wait(timeout=10)

@@ -119,6 +119,11 @@ class Kube:
     def patch(self, plural: str, name: str, patch: dict[str, Any]) -> dict[str, Any]:
         return self.custom.patch_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural, name, patch)
 
+    def patch_status(self, plural: str, name: str, status: dict[str, Any]) -> dict[str, Any]:
+        """A merge patch of the status subresource, as the operator writes it."""
+        return self.custom.patch_namespaced_custom_object_status(r.GROUP, r.VERSION, self.namespace, plural, name,
+                                                                 {"status": status})
+
     def delete(self, plural: str, name: str) -> None:
         self.custom.delete_namespaced_custom_object(r.GROUP, r.VERSION, self.namespace, plural, name)
 
