@@ -71,3 +71,26 @@ def test_point_2_a_task_whose_run_keeps_failing_is_failed_with_the_reason_not_le
     assert message.startswith("operator error, given up after 6 tries: the API server answered 403 Forbidden")
     assert condition(done, "Completed")["status"] == "True" and condition(done, "Succeeded")["status"] == "False"
     kube.event_seen("by-hand", "TaskFailed", kind="Warning")
+
+
+def test_a_big_instance_whose_clean_up_keeps_failing_is_let_go_naming_how_many_machines_may_be_left(
+    forbidding: tuple[Kube, Denials]
+) -> None:
+    """Its members' records are in NodeShards, which the garbage collector deletes with it: the
+    Event is the last place that says they existed."""
+    kube, denials = forbidding
+    members = 250
+    kube.create(r.ASSEMBLY_PLURAL, assembly("big", components=[component("c", "true")], nodes={},
+                                            groups={"m": (members, ["c"])},
+                                            stages=[{"name": "c", "components": ["c"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("si", "big"))
+    assert kube.finished_task(kube.first_task("si"), timeout=60)["status"]["state"] == "succeeded"
+    assert kube.list(r.NODE_SHARD_PLURAL)
+    denials.deny("get", r.GROUP, r.INSTANCE_PLURAL)  # the clean-up reads the instance first
+    kube.delete(r.INSTANCE_PLURAL, "si")
+    event = kube.event_seen("si", "CleanupAbandoned", kind="Warning", timeout=60)  # 1 + 2 + 4 + 8 + 16 s of retries
+    assert event.message.startswith("deletion went on without cleaning up: 6 clean-ups failed"), event.message
+    assert f"; {members} node(s) may still run: m:1 (local-si-m_1), m:2 (local-si-m_2), " in event.message
+    assert event.message.endswith(f"m:20 (local-si-m_20) and {members - 20} more"), event.message
+    denials.allow("get", r.GROUP, r.INSTANCE_PLURAL)  # the test's own reads too
+    kube.wait("the instance gone", lambda: kube.get(r.INSTANCE_PLURAL, "si") is None or None)

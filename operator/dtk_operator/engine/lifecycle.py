@@ -124,7 +124,7 @@ async def release_instance(services: Services, body: Mapping[str, Any]) -> None:
     namespace, name = key_of(body)
     await _wait_cancelled(services, namespace, name)
     if problem := check_instance_spec(body.get("spec")):  # no target to terminate anything through
-        return let_go(body, why=f"the spec cannot be read ({problem})")
+        return await let_go(services, body, why=f"the spec cannot be read ({problem})")
     fresh = await services.kube.get(r.INSTANCE_PLURAL, namespace, name) or body
     nodes = list((await recorded_nodes(services, fresh)).values())
     if (body.get("spec") or {}).get("deletionPolicy", "Delete") != "Delete":

@@ -14,8 +14,10 @@ from typing import Any, Final
 from dtk_api import conditions as c
 from dtk_api import resources as r
 from dtk_api.timefmt import format_time
+from dtk_operator.engine.nodes import recorded_nodes
 from dtk_operator.engine.services import Services
 from dtk_operator.kube import events
+from dtk_operator.kube.problems import describe
 
 logger = logging.getLogger(__name__)
 
@@ -23,6 +25,7 @@ REASON_OPERATOR_ERROR: Final = "OperatorError"
 RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 60.0
 REPORT_AFTER_FAILURES = 3  # 1 + 2 s of quiet retries first: an API blip should not alarm anyone
+NODES_NAMED = 20  # by name in a CleanupAbandoned Event; the rest are counted
 GIVE_UP_AFTER_FAILURES = 6  # 1 + 2 + 4 + 8 + 16 = 31 s of retries before a Task fails / a finalizer lets go
 
 
@@ -71,11 +74,27 @@ async def fail_task(services: Services, body: Mapping[str, Any], *, failures: in
         services.wakeup((namespace, instance)).set()
 
 
-def let_go(body: Mapping[str, Any], *, why: str) -> None:
+async def let_go(services: Services, body: Mapping[str, Any], *, why: str) -> None:
     """The finalizer gives up on an instance it cannot clean up: deletion goes on, and an Event
-    names the machines that may be left (their ids are in the last status), so none is forgotten."""
-    status = body.get("status") if isinstance(body.get("status"), Mapping) else {}
-    nodes = [n for n in (status or {}).get("nodes") or [] if isinstance(n, Mapping)]
-    left = ", ".join(f"{n.get('name')} ({n.get('instanceId') or 'no id'})" for n in nodes) or "none recorded"
+    says which machines may be left, so none is forgotten: how many, the first few by name and id,
+    and the tags every EC2 machine of the instance carries. A big instance's member records are in
+    its NodeShards, which the garbage collector deletes with it: they are read now or never."""
+    status = body.get("status") if isinstance(body.get("status"), Mapping) else None
+    unread = ""
+    nodes: list[Mapping[str, Any]]
+    try:
+        nodes = [n.to_status() for n in (await recorded_nodes(services, body)).values()]
+    except Exception as error:  # the API may be what fails: say what could not be read
+        nodes = [n for n in (status or {}).get("nodes") or [] if isinstance(n, Mapping)]
+        if shards := (status or {}).get("nodeShards"):
+            unread = f"; the records in {shards} NodeShard(s) could not be read: {describe(error)}"
+    named = ", ".join(f"{n.get('name')} ({n.get('instanceId') or 'no id'})" for n in nodes[:NODES_NAMED])
+    more = f" and {len(nodes) - NODES_NAMED} more" if len(nodes) > NODES_NAMED else ""
+    meta, spec = body.get("metadata") or {}, body.get("spec")
+    target = spec.get("target") if isinstance(spec, Mapping) else None
+    tags = ""
+    if isinstance(target, Mapping) and target.get("provider") == "ec2":
+        tags = f" (EC2 instances tagged {r.TAG_NAMESPACE}={meta.get('namespace')}, {r.TAG_INSTANCE}={meta.get('name')})"
+    left = f"{len(nodes)} node(s) may still run{tags}: {named}{more}" if nodes else "no node on record"
     events.warning(body, reason="CleanupAbandoned",
-                   message=f"deletion went on without cleaning up: {why}; nodes that may still run: {left}")
+                   message=f"deletion went on without cleaning up: {why}; {left}{unread}")

@@ -33,5 +33,5 @@ async def instance_deleted(body: kopf.Body, memo: kopf.Memo, retry: int, **_: An
         raise kopf.TemporaryError(str(error), delay=error.delay) from error
     except Exception as error:
         if retry + 1 >= GIVE_UP_AFTER_FAILURES:  # bounded: deletion is never held by what we cannot do
-            return let_go(body, why=f"{retry + 1} clean-ups failed ({describe(error)})")
+            return await let_go(memo.services, body, why=f"{retry + 1} clean-ups failed ({describe(error)})")
         raise await retry_later(memo.services, r.INSTANCE_PLURAL, body, error, retry) from error
