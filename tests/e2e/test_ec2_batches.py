@@ -122,3 +122,26 @@ def test_a_run_instances_answered_500_after_launching_is_not_launched_again(
                                                    "terminated"))
     assert len(everything) == members and ec2_proxy.calls["RunInstances"] == 2
     assert any("RunInstances answered InternalError; retry" in m["text"] for m in done["status"]["messages"])
+
+
+def test_a_restart_that_sees_part_of_a_launched_batch_waits_for_the_rest_rather_than_launch_it_again(
+        kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy, moto: MotoServer) -> None:
+    """DescribeInstances is eventually consistent: moments after a launch it may list some
+    instances of the reservation and not yet the others. The operator, killed before it could
+    tag its batch, comes back to such a partial view: the members not listed yet are not missing."""
+    members = 50  # one batch
+    _arm(ec2_proxy, "before tagging")
+    name = deploy_workers(kube, ec2_proxy, members)
+    assert _reached(ec2_proxy), "the operator never launched"
+    operator.kill()
+    ec2_proxy.unlisted_indexes, ec2_proxy.unlisted_answers = set(range(30, 50)), 2  # the restart's first reads
+    ec2_proxy.hold_operation = ""
+    ec2_proxy.release.set()
+    operator.start()
+    done = kube.finished_task(name, timeout=90)
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    assert ec2_proxy.unlisted_answers == 0, "the restart read EC2 while it listed part of the batch"
+    assert_one_instance_per_node(kube, moto, members)
+    everything = instances(moto.url, "f1", states=("pending", "running", "stopping", "stopped", "shutting-down",
+                                                   "terminated"))
+    assert len(everything) == members and ec2_proxy.calls["RunInstances"] == 1

@@ -16,6 +16,7 @@ from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from xml.etree import ElementTree
 
 THROTTLED = (503, "RequestLimitExceeded", "Request limit exceeded.")
 BROKEN = (500, "InternalError", "An internal error has occurred.")
@@ -51,6 +52,10 @@ class AwsProxy:
         self.refuse: dict[str, tuple[int, str, str]] = {}  # operation -> an error for its next calls
         self.refuse_count = 0  # how many calls of a refused operation still get its error
         self.lose_answers: Counter[str] = Counter()  # operation -> how many answers to replace by a 500, once done
+        # EC2's eventual consistency: the next `unlisted_answers` DescribeInstances answers leave out
+        # the instances whose launch index is in `unlisted_indexes`, as moments after a launch.
+        self.unlisted_indexes: set[int] = set()
+        self.unlisted_answers = 0
         self.hold_operation = ""
         self.held = threading.Event()  # set once a held call has been done in moto
         # A stalled call waits for `release`, then fails with a 503 without reaching moto: its
@@ -109,6 +114,8 @@ class AwsProxy:
                 if lost:  # done in moto, but the caller is told it failed
                     self._reply(BROKEN[0], {"Content-Type": "text/xml"}, _error_xml(*BROKEN[1:]))
                     return
+                if operation == "DescribeInstances" and status == 200:
+                    answer = proxy._unlist(answer)
                 if operation == proxy.hold_operation:
                     proxy.held.set()
                     proxy.release.wait(HOLD_TIMEOUT_SECONDS)
@@ -129,6 +136,21 @@ class AwsProxy:
                 pass
 
         return Handler
+
+    def _unlist(self, answer: bytes) -> bytes:
+        with self._lock:
+            if self.unlisted_answers <= 0 or not self.unlisted_indexes:
+                return answer
+            self.unlisted_answers -= 1
+            self.faults["DescribeInstances"] += 1
+        root = ElementTree.fromstring(answer)
+        namespace = root.tag.partition("}")[0] + "}" if root.tag.startswith("{") else ""
+        ElementTree.register_namespace("", namespace.strip("{}"))
+        for instances in root.iter(f"{namespace}instancesSet"):
+            for item in list(instances):
+                if int(item.findtext(f"{namespace}amiLaunchIndex") or -1) in self.unlisted_indexes:
+                    instances.remove(item)
+        return ElementTree.tostring(root, xml_declaration=True, encoding="UTF-8")
 
     def _forward(self, path: str, headers: dict[str, str], body: bytes) -> tuple[int, dict[str, str], bytes]:
         request = urllib.request.Request(self.upstream + path, data=body, method="POST",

@@ -30,6 +30,9 @@ from dtk_operator.aws.ec2 import GONE_STATES, Ec2Api, Instance, LaunchSpec
 from dtk_operator.targets.base import NodeRequest
 from dtk_operator.targets.instance_watch import InstanceWatch
 
+# Pauses before reading a partly listed batch again (31 s in all): EC2's eventual consistency
+# usually settles within seconds.
+UNLISTED_REREAD_SECONDS = (1.0, 2.0, 4.0, 8.0, 16.0)
 # How a launch is asked for: (request, token, the node names launched in launch-index order).
 SpecFor = Callable[[NodeRequest, str, Sequence[str]], LaunchSpec]
 Owned = dict[str, Instance]
@@ -39,12 +42,13 @@ def _of_batch(tag: str, token: str) -> bool:
     return tag == token or tag.startswith(token + "-")
 
 
-def owned_by(seen: Iterable[Instance], token: str, batch: Sequence[str]) -> Owned:
-    """The live instances of a batch, by member name (node tag first, then launch index)."""
+def owned_by(seen: Iterable[Instance], token: str, batch: Sequence[str], *, gone_too: bool = False) -> Owned:
+    """The live instances of a batch (`gone_too`: and the gone ones), by member name (node tag
+    first, then launch index)."""
     owned: Owned = {}
     for found in sorted(seen, key=lambda i: r.TAG_NODE not in i.tags):  # a node tag outranks an index
         tag = found.tags.get(r.TAG_TOKEN, "")
-        if found.state in GONE_STATES or not _of_batch(tag, token):
+        if (found.state in GONE_STATES and not gone_too) or not _of_batch(tag, token):
             continue
         by_index = batch[found.launch_index] if tag == token and found.launch_index < len(batch) else ""
         name = found.tags.get(r.TAG_NODE) or by_index
@@ -84,7 +88,7 @@ class BatchLauncher:
             done.exception()  # retrieved: every waiter has seen it; no "never retrieved" warning
 
     async def _settle(self, request: NodeRequest, batch: Sequence[str], watch: InstanceWatch, since: int) -> Owned:
-        seen = [] if request.new_token else await watch.fresh(since)
+        seen = [] if request.new_token else await self._whole_batch(request.token, batch, watch, since)
         owned = owned_by(seen, request.token, batch)
         if not any(_of_batch(i.tags.get(r.TAG_TOKEN, ""), request.token) for i in seen):
             spec = self._spec_for(request, request.token, batch)
@@ -93,6 +97,21 @@ class BatchLauncher:
             owned = owned_by((replace(i, tags={**spec.tags, **i.tags}) for i in launched), request.token, batch)
         await self._name(request, owned)
         return owned
+
+    async def _whole_batch(self, token: str, batch: Sequence[str], watch: InstanceWatch, since: int) -> list[Instance]:
+        """What EC2 shows of a batch, read again while it shows part of it. DescribeInstances is
+        eventually consistent: moments after a launch it may list some instances of a
+        reservation and not yet the others. A member relaunched because its instance was not
+        listed yet would run twice; a member whose instance is listed gone, or stays unlisted
+        through every re-read (terminated over an hour ago), is relaunched."""
+        seen = await watch.fresh(since)
+        for pause in UNLISTED_REREAD_SECONDS:
+            listed = owned_by(seen, token, batch, gone_too=True)
+            if not listed or len(listed) == len(batch):  # never launched, or all there
+                break
+            await asyncio.sleep(pause)
+            seen = await watch.fresh(watch.mark())
+        return seen
 
     async def _name(self, request: NodeRequest, owned: Mapping[str, Instance]) -> None:
         """Node tags written before any member goes on: from then on no index is needed."""
