@@ -1,8 +1,8 @@
 """Writes a big Task's TaskShards (dtk_api.sharding): only the shards whose rows changed.
 
-A shard is created on its first write (or taken over if it exists: an earlier operator life's, or
-an older Task's of the same name not yet collected) and
-merge-patched afterwards; its `steps` list is replaced whole, so a write costs one shard's rows.
+A shard is created on its first write (or taken over if it exists: an earlier operator life's,
+or an older Task's of the same name not yet collected) and merge-patched afterwards; its `steps`
+list is replaced whole, so a write costs one shard's rows.
 Shards are written before the Task's own status in the same round (engine/writer.py), so the
 Task never counts progress that its shards do not hold yet.
 """
