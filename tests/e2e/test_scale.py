@@ -217,6 +217,9 @@ def test_point_6_the_local_target_runs_at_most_its_bound_of_steps_at_once_and_a_
     # while rows wait for a slot they are not `executing`: the Task never shows more than the bound
     assert max(c["executing"] for c in seen) <= bound, seen
     assert any(c["executing"] and c[""] for c in seen), seen  # some running while others wait
+    # the waiting rows take their turn in the order the stage lists them (docs/scale.md)
+    started = [row["startedAt"] for row in finished["status"]["steps"] if row["index"].startswith("2.1.")]
+    assert len(started) == members and started == sorted(started), started
 
 
 def crowd(name: str, members: int) -> dict[str, Any]:

@@ -161,11 +161,19 @@ class Kube:
 
     def task_when(self, name: str, predicate: Callable[[dict[str, Any]], bool], timeout: float = 30.0,
                   what: str = "") -> dict[str, Any]:
+        seen: list[dict[str, Any] | None] = [None]
+
         def probe() -> dict[str, Any] | None:
-            task = self.get(r.TASK_PLURAL, name)
+            task = seen[0] = self.get(r.TASK_PLURAL, name)
             return task if task is not None and predicate(task) else None
 
-        return self.wait(what or f"task {name}", probe, timeout)
+        try:
+            return self.wait(what or f"task {name}", probe, timeout)
+        except AssertionError as error:  # say where the Task was: a timeout alone explains nothing
+            status = (seen[0] or {}).get("status") or {}
+            where = {k: status.get(k) for k in ("state", "message", "progress", "shards", "failure")}
+            stages = [(row.get("index"), row.get("status")) for row in status.get("steps") or []][:12]
+            raise AssertionError(f"{error}; the Task last seen: {where}, rows {stages}") from None
 
     def first_task(self, instance: str, timeout: float = 30.0) -> str:
         """The name of the instance's first Task, once the operator has created it."""

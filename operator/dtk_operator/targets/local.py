@@ -75,13 +75,17 @@ class LocalTarget:
 
     async def run(self, node: NodeFacts, command: CommandRequest) -> CommandOutcome:
         workdir = self.node_dir(command.namespace, command.instance, node.name)
-        await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
         env = {**command.env, "DTK_NODE_DIR": str(workdir),
                **owner_environment(self.instance_dir(command.namespace, command.instance))}
         if self._slots is None:
             self._slots = asyncio.Semaphore(self.max_processes)
-        async with self._slots:  # a step's timeout counts from its start, not from its wait for a slot
+        # The slot is asked for before anything is awaited, so rows queue in the order a stage
+        # hands them out, and a row starts as it gets its slot: rows start in their order (a
+        # node folder made in a thread first let rows overtake each other, as threads finish in
+        # any order). A step's timeout counts from its start, not from its wait for a slot.
+        async with self._slots:
             command.begin()
+            await asyncio.to_thread(workdir.mkdir, parents=True, exist_ok=True)
             return await run_shell(command.run, cwd=workdir, env=_environment(env), timeout=command.timeout_seconds)
 
     async def reap(self, namespace: str, instance: str, task: str, rows: Collection[str]) -> list[int]:
