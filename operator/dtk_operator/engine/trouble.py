@@ -13,6 +13,7 @@ from typing import Any, Final
 
 from dtk_api import conditions as c
 from dtk_api import resources as r
+from dtk_api.textcaps import cut
 from dtk_api.timefmt import format_time
 from dtk_operator.engine.nodes import recorded_nodes
 from dtk_operator.engine.services import Services
@@ -25,7 +26,7 @@ REASON_OPERATOR_ERROR: Final = "OperatorError"
 RETRY_BASE_SECONDS = 1.0
 RETRY_CAP_SECONDS = 60.0
 REPORT_AFTER_FAILURES = 3  # 1 + 2 s of quiet retries first: an API blip should not alarm anyone
-NODES_NAMED = 20  # by name in a CleanupAbandoned Event; the rest are counted
+NODES_NAMED = 10  # by name in a CleanupAbandoned Event (kopf keeps 1,024 characters); the rest are counted
 GIVE_UP_AFTER_FAILURES = 6  # 1 + 2 + 4 + 8 + 16 = 31 s of retries before a Task fails / a finalizer lets go
 
 
@@ -78,7 +79,9 @@ async def let_go(services: Services, body: Mapping[str, Any], *, why: str) -> No
     """The finalizer gives up on an instance it cannot clean up: deletion goes on, and an Event
     says which machines may be left, so none is forgotten: how many, the first few by name and id,
     and the tags every EC2 machine of the instance carries. A big instance's member records are in
-    its NodeShards, which the garbage collector deletes with it: they are read now or never."""
+    its NodeShards, which the garbage collector deletes with it: they are read now or never.
+    kopf cuts the middle out of a message over 1,024 characters, so what matters comes first and
+    every part has a bound."""
     status = body.get("status") if isinstance(body.get("status"), Mapping) else None
     unread = ""
     nodes: list[Mapping[str, Any]]
@@ -87,14 +90,14 @@ async def let_go(services: Services, body: Mapping[str, Any], *, why: str) -> No
     except Exception as error:  # the API may be what fails: say what could not be read
         nodes = [n for n in (status or {}).get("nodes") or [] if isinstance(n, Mapping)]
         if shards := (status or {}).get("nodeShards"):
-            unread = f"; the records in {shards} NodeShard(s) could not be read: {describe(error)}"
-    named = ", ".join(f"{n.get('name')} ({n.get('instanceId') or 'no id'})" for n in nodes[:NODES_NAMED])
+            unread = f" (the records in {shards} NodeShard(s) could not be read: {cut(describe(error), 100)})"
+    named = cut(", ".join(f"{n.get('name')} ({n.get('instanceId') or 'no id'})" for n in nodes[:NODES_NAMED]), 360)
     more = f" and {len(nodes) - NODES_NAMED} more" if len(nodes) > NODES_NAMED else ""
     meta, spec = body.get("metadata") or {}, body.get("spec")
     target = spec.get("target") if isinstance(spec, Mapping) else None
     tags = ""
     if isinstance(target, Mapping) and target.get("provider") == "ec2":
         tags = f" (EC2 instances tagged {r.TAG_NAMESPACE}={meta.get('namespace')}, {r.TAG_INSTANCE}={meta.get('name')})"
-    left = f"{len(nodes)} node(s) may still run{tags}: {named}{more}" if nodes else "no node on record"
+    left = f"{len(nodes)} node(s) may still run{tags}{unread}: {named}{more}" if nodes else f"no node on record{unread}"
     events.warning(body, reason="CleanupAbandoned",
-                   message=f"deletion went on without cleaning up: {why}; {left}{unread}")
+                   message=f"deletion went on without cleaning up; {left}; because {cut(why, 300, 'both')}")
