@@ -82,7 +82,8 @@ def _roll_up(steps: list[Step], layout: Layout, index: str, now: datetime) -> No
         step = steps[at]
         started = step.started_at or min((when for i in kids if (when := steps[i].started_at) is not None),
                                          default=None)
-        ended = step.ended_at or (now if status not in ("", "executing") else None)
+        # a parent running again (a failed row re-run after a restart) has not ended: its end is its next one
+        ended = (step.ended_at or now) if status not in ("", "executing") else None
         if (status, started, ended) == (step.status, step.started_at, step.ended_at):
             return
         steps[at] = replace(step, status=status, started_at=started, ended_at=ended)

@@ -85,6 +85,20 @@ def test_resume_rolls_up_parents_older_than_their_children() -> None:
     assert rows["1"].started_at == at(0)
 
 
+def test_a_failed_row_run_again_after_a_restart_gives_its_parents_their_new_end() -> None:
+    task = t.start_step(tree(), "1.2", at(0))
+    task = t.finish_step(task, "1.2", at(1), status="failed", errors=(StepError("boom"),))
+    assert {s.index: s for s in task.steps}["1"].ended_at == at(1)
+    resumed = t.reset_interrupted(from_status(dict(to_status(task))), at(5))
+    running = t.start_step(resumed, "1.2", at(6))
+    assert {s.index: s for s in running.steps}["1"].status == "executing"
+    assert {s.index: s for s in running.steps}["1"].ended_at is None
+    for index in ("1.1.1", "1.1.2"):
+        running = t.finish_step(t.start_step(running, index, at(6)), index, at(7), status="succeeded")
+    done = {s.index: s for s in t.finish_step(running, "1.2", at(8), status="succeeded").steps}
+    assert done["1"].status == "succeeded" and done["1"].ended_at == at(8)
+
+
 def test_wire_round_trip_keeps_every_field() -> None:
     task = t.start_step(tree(), "2.1", at(0))
     task = t.finish_step(task, "2.1", at(1.25), status="failed", errors=(StepError("x", "server"),))
