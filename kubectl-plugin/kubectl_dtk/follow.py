@@ -49,7 +49,7 @@ def follow_task(client: DtkClient, name: str, *, timeout: float | None = None) -
     the watch then ends after SHARD_REFRESH_SECONDS (the Task may not change again for long, one
     slow member left) and the Task is yielded again with its rows read then."""
     rows: list[list[object]] = []
-    read_at, stages, owed = float("-inf"), None, False
+    read_at, read_version, stages, owed = float("-inf"), "", None, False
 
     def longest_wait() -> float:
         return SHARD_REFRESH_SECONDS if owed else WATCH_WINDOW_SECONDS
@@ -58,11 +58,18 @@ def follow_task(client: DtkClient, name: str, *, timeout: float | None = None) -
         if not is_sharded(task):
             yield task
             continue
-        now, seen = time.monotonic(), _stage_states(task)
+        now, seen, version = time.monotonic(), _stage_states(task), _version(task)
+        if version == read_version and now - read_at < SHARD_REFRESH_SECONDS:
+            yield with_rows(task, rows)  # a quiet watch's look again, just after a read: nothing owed
+            continue
         owed = not (seen != stages or is_finished(task) or now - read_at >= SHARD_REFRESH_SECONDS)
         if not owed:
-            rows, read_at, stages = shard_rows(client, task), now, seen
+            rows, read_at, read_version, stages = shard_rows(client, task), now, version, seen
         yield with_rows(task, rows)
+
+
+def _version(task: Body) -> str:
+    return str((task.get("metadata") or {}).get("resourceVersion", ""))
 
 
 def _stage_states(task: Body) -> list[tuple[object, object]]:
