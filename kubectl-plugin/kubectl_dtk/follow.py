@@ -88,7 +88,7 @@ def _follow(client: DtkClient, name: str, timeout: float | None, longest_wait: C
         if remaining <= 0:
             raise FollowTimeout(f"task {name} did not finish within {timeout:g} s")
         window = max(1, math.ceil(min(WATCH_WINDOW_SECONDS, longest_wait(), remaining)))
-        version = str(task.get("metadata", {}).get("resourceVersion", ""))
+        version = _version(task)
         ends = time.monotonic() + window
         try:
             with contextlib.closing(_events(client, name, version, window)) as events:

@@ -70,23 +70,29 @@ def _layout(task: TaskStatus) -> Layout:
     return found
 
 
+def _recomputed(steps: list[Step], at: int, kids: tuple[int, ...], now: datetime) -> bool:
+    """The parent at `at` from its children; True when it changed. A parent running again (a
+    failed row re-run after a restart) has not ended: its end is its next one, when its last
+    child ends."""
+    status = _rolled_up({steps[i].status for i in kids})
+    step = steps[at]
+    started = step.started_at or min((when for i in kids if (when := steps[i].started_at) is not None),
+                                     default=None)
+    ended = None
+    if status not in ("", "executing"):
+        ended = step.ended_at or max((when for i in kids if (when := steps[i].ended_at) is not None), default=now)
+    if (status, started, ended) == (step.status, step.started_at, step.ended_at):
+        return False
+    steps[at] = replace(step, status=status, started_at=started, ended_at=ended)
+    return True
+
+
 def _roll_up(steps: list[Step], layout: Layout, index: str, now: datetime) -> None:
     """Recomputes the ancestors of `index`, innermost first, until one does not change (then
     none above it does either)."""
     positions, children_at = layout
     parent = parent_index(index)
-    while parent is not None:
-        at = positions[parent]
-        kids = children_at.get(parent, ())
-        status = _rolled_up({steps[i].status for i in kids})
-        step = steps[at]
-        started = step.started_at or min((when for i in kids if (when := steps[i].started_at) is not None),
-                                         default=None)
-        # a parent running again (a failed row re-run after a restart) has not ended: its end is its next one
-        ended = (step.ended_at or now) if status not in ("", "executing") else None
-        if (status, started, ended) == (step.status, step.started_at, step.ended_at):
-            return
-        steps[at] = replace(step, status=status, started_at=started, ended_at=ended)
+    while parent is not None and _recomputed(steps, positions[parent], children_at.get(parent, ()), now):
         parent = parent_index(parent)
 
 
@@ -178,16 +184,7 @@ def reset_interrupted(task: TaskStatus, now: datetime) -> TaskStatus:
     ]
     positions, children_at = _layout(task)
     for parent in sorted(children_at, key=_depth, reverse=True):  # innermost first
-        kids = [steps[i] for i in children_at[parent]]
-        status = _rolled_up({kid.status for kid in kids})
-        step = steps[positions[parent]]
-        if status == step.status:
-            continue
-        ended = None
-        if status not in ("", "executing"):
-            ended = step.ended_at or max((k.ended_at for k in kids if k.ended_at is not None), default=now)
-        started = step.started_at or min((k.started_at for k in kids if k.started_at is not None), default=None)
-        steps[positions[parent]] = replace(step, status=status, started_at=started, ended_at=ended)
+        _recomputed(steps, positions[parent], children_at[parent], now)
     return replace(task, steps=tuple(steps))
 
 
