@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from pathlib import Path
 
@@ -13,28 +14,43 @@ STOP_TIMEOUT_SECONDS = 15.0
 
 
 class OperatorThread:
+    """kopf is stopped by cancelling its task, as `dtk-operator run --leader-elect` does, not with its
+    stop_flag: a stop-flag stop gives kopf's unfinished sub-tasks a fixed 5 s, and a sandbox stopped
+    just after it started always had one (the resource discovery, retrying on a closed connection)."""
+
     def __init__(self, *, options: Options, kubeconfig: Path, namespaces: tuple[str, ...] = ()) -> None:
         self.options, self.kubeconfig, self.namespaces = options, kubeconfig, namespaces
-        self._stop = threading.Event()
+        self._lock = threading.Lock()  # orders the stop request against the thread taking its task
+        self._stopping = False
+        self._running: tuple[asyncio.AbstractEventLoop, asyncio.Task[None]] | None = None
         self._ready = threading.Event()
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._main, name="dtk-operator", daemon=True)
 
     def _main(self) -> None:
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                asyncio.run(self._operate())
+        except BaseException as error:
+            self._error = error
+        finally:
+            self._ready.set()  # a start() still waiting learns of the failure (or of a stop) at once
+
+    async def _operate(self) -> None:
         import kopf
 
         import dtk_operator.handlers
         import dtk_operator.settings  # noqa: F401
 
+        task = asyncio.current_task()
+        with self._lock:
+            if self._stopping or task is None:
+                return
+            self._running = (asyncio.get_running_loop(), task)
         memo = kopf.Memo(options=self.options, kubeconfig=str(self.kubeconfig))
-        try:
-            asyncio.run(kopf.operator(
-                clusterwide=not self.namespaces, namespaces=list(self.namespaces), standalone=True, memo=memo,
-                stop_flag=self._stop, ready_flag=self._ready,
-            ))
-        except BaseException as error:
-            self._error = error
-            self._ready.set()
+        # kopf stops gracefully when cancelled: its daemons get their stop request and cancellation backoff.
+        await kopf.operator(clusterwide=not self.namespaces, namespaces=list(self.namespaces), standalone=True,
+                            memo=memo, ready_flag=self._ready)
 
     def start(self) -> None:
         self._thread.start()
@@ -44,5 +60,13 @@ class OperatorThread:
             raise RuntimeError(f"the operator failed to start: {self._error!r}") from self._error
 
     def stop(self) -> None:
-        self._stop.set()
-        self._thread.join(STOP_TIMEOUT_SECONDS)
+        """Safe at any moment: before start(), while starting, once running, or twice."""
+        with self._lock:
+            self._stopping = True
+            running = self._running
+        if running is not None:
+            loop, task = running
+            with contextlib.suppress(RuntimeError):  # the loop has already closed: kopf has stopped
+                loop.call_soon_threadsafe(task.cancel)
+        if self._thread.is_alive():
+            self._thread.join(STOP_TIMEOUT_SECONDS)

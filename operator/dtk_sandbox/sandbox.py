@@ -7,15 +7,12 @@ kernel drops when the process ends, however it ends, so a crashed sandbox never 
 
 from __future__ import annotations
 
-import contextlib
 import errno
 import fcntl
 import logging
 import os
 import shutil
-import signal
 import sys
-import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -25,6 +22,7 @@ from dtk_operator.engine.services import Options
 from dtk_sandbox.demo import Demo, run_demo
 from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
 from dtk_sandbox.operator_thread import OperatorThread
+from dtk_sandbox.stop_signals import StopRequested, StopSignals
 
 CRDS = Path(__file__).resolve().parents[2] / "crds"
 LOCK_FILE = "sandbox.lock"  # holds the holder's pid, for the refusal message only: the lock is the flock
@@ -89,8 +87,8 @@ def sandbox(directory: Path, *, port: int = 0, validation: bool = True) -> Itera
     """Everything started; yields the kubeconfig path. Stops everything on exit. The caller holds
     `folder_lock(directory)`: this clears the folder's nodes."""
     api = ServedApi(KubeApiEmulator(validation=validation), port=port)
-    _serve(api, port)  # first, so that a taken port leaves the folder as it was
     try:
+        _serve(api, port)  # first, so that a taken port leaves the folder as it was
         shutil.rmtree(directory / "nodes", ignore_errors=True)  # the last sandbox's machines died with its API
         api.install_crds(CRDS)
         kubeconfig = write_kubeconfig(directory / "kubeconfig", api.url)
@@ -101,8 +99,8 @@ def sandbox(directory: Path, *, port: int = 0, validation: bool = True) -> Itera
             os.environ.update(AWS_ENDPOINT_URL=ec2_url, AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox")
             operator = OperatorThread(kubeconfig=kubeconfig,
                                       options=Options(allow_local_target=True, local_root=directory / "nodes"))
-            operator.start()
             try:
+                operator.start()  # inside: a stop request while it starts still stops it
                 yield kubeconfig
             finally:
                 operator.stop()
@@ -121,13 +119,23 @@ def _log_to(path: Path) -> None:
 
 
 def run_sandbox(*, demo: Demo | None, directory: Path, port: int = 0, validation: bool = True) -> int:
+    """Runs until stopped (SIGINT or SIGTERM), or until the demo's Task ends. A stopped idle sandbox exits
+    0, as asked; an interrupted demo exits 128 + the signal's number, as a shell reports it."""
     directory = directory.resolve()
-    directory.mkdir(parents=True, exist_ok=True)
-    with folder_lock(directory):
-        return _run_locked(demo=demo, directory=directory, port=port, validation=validation)
+    try:
+        with StopSignals() as stop_signals:
+            directory.mkdir(parents=True, exist_ok=True)
+            with folder_lock(directory):
+                return _run_locked(stop_signals, demo=demo, directory=directory, port=port, validation=validation)
+    except StopRequested as stop:
+        if demo is None:
+            return 0
+        print(f"dtk-operator sandbox: {stop.name} received; the demo did not finish, the sandbox stopped",
+              file=sys.stderr, flush=True)
+        return 128 + stop.number
 
 
-def _run_locked(*, demo: Demo | None, directory: Path, port: int, validation: bool) -> int:
+def _run_locked(stop_signals: StopSignals, *, demo: Demo | None, directory: Path, port: int, validation: bool) -> int:
     _log_to(directory / "operator.log")  # the terminal is for the Task, the log file for the operator
     with sandbox(directory, port=port, validation=validation) as kubeconfig:
         print(f"export KUBECONFIG={kubeconfig}", flush=True)
@@ -135,8 +143,4 @@ def _run_locked(*, demo: Demo | None, directory: Path, port: int, validation: bo
         if demo is not None:
             return run_demo(kubeconfig, demo)
         print("# sandbox running; Ctrl-C stops it", file=sys.stderr, flush=True)
-        stop = threading.Event()
-        signal.signal(signal.SIGTERM, lambda *_: stop.set())
-        with contextlib.suppress(KeyboardInterrupt):
-            stop.wait()
-    return 0
+        stop_signals.wait()

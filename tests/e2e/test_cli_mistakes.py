@@ -68,7 +68,14 @@ def running_sandbox(directory: Path) -> Iterator[subprocess.Popen[str]]:
     finally:
         if process.poll() is None:
             process.send_signal(signal.SIGTERM)
-        process.wait(STOP_TIMEOUT_SECONDS)
+        try:
+            process.wait(STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.kill()  # not left running; the failure says where its operator was
+            process.wait()
+            log = directory / "operator.log"
+            raise AssertionError(f"the sandbox did not stop within {STOP_TIMEOUT_SECONDS:g} s; its log ends:\n"
+                                 f"{log.read_text()[-3000:] if log.exists() else '(none)'}") from None
 
 
 def first_line(process: subprocess.Popen[str], timeout: float) -> str:
