@@ -18,14 +18,13 @@ import contextlib
 import logging
 import os
 import signal
-import threading
 from collections.abc import Awaitable, Callable
-from types import FrameType
 
 from dtk_operator.kube.election import Keeper, acquire, release
 from dtk_operator.kube.lease_api import LeaseApi
 from dtk_operator.kube.leases import Election
 from dtk_operator.standby import standing_by
+from dtk_operator.stop_signals import StopSignals
 from dtk_operator.targets.processes import REAPER
 
 logger = logging.getLogger(__name__)
@@ -46,46 +45,38 @@ def give_up(reason: str) -> None:
 def run_elected(election: Election, api: LeaseApi, *, operate: Operate, liveness: str,
                 leading: Callable[[bool], None]) -> int:
     """The whole life of an electing operator process; returns its exit code."""
-    stop = threading.Event()
-    _catch_stop_signals(stop)
-    logger.info("leader election: identity %s, Lease %s/%s; standing by until it is ours", election.identity,
-                election.namespace, election.name)
-    with standing_by(liveness):
-        held = acquire(api, election, stop)
-    if held is None:
-        logger.info("leader election: stopped while standing by")
-        return 0
-    leading(True)
-    keeper = Keeper(api, election, held, lost=give_up)
-    keeper.start()
-    try:
-        with contextlib.suppress(asyncio.CancelledError):  # as kopf.run does
-            asyncio.run(_operate(operate, stop))
-    finally:
-        _catch_stop_signals(stop)  # a second SIGTERM must not cut the release short
-        last = keeper.stop()
-        REAPER.reap_now(STEPS_KILL_SECONDS)  # kopf's stop killed them; make sure before a standby starts any
-        release(api, election, last)
-        leading(False)
+    with StopSignals(raising=False) as stop:
+        logger.info("leader election: identity %s, Lease %s/%s; standing by until it is ours", election.identity,
+                    election.namespace, election.name)
+        with standing_by(liveness):
+            held = acquire(api, election, stop)
+        if held is None:
+            logger.info("leader election: %s received while standing by; stopped",
+                        stop.received.name if stop.received else "a stop signal")
+            return 0
+        leading(True)
+        keeper = Keeper(api, election, held, lost=give_up)
+        keeper.start()
+        try:
+            with contextlib.suppress(asyncio.CancelledError):  # as kopf.run does
+                asyncio.run(_operate(operate, stop))
+        finally:
+            stop.reinstall()  # kopf's loop had the signals, and reset them; a second one must not cut this short
+            last = keeper.stop()
+            REAPER.reap_now(STEPS_KILL_SECONDS)  # kopf's stop killed them; make sure before a standby starts any
+            release(api, election, last)
+            leading(False)
     return 0
 
 
-async def _operate(operate: Operate, stop: threading.Event) -> None:
+async def _operate(operate: Operate, stop: StopSignals) -> None:
     """kopf takes SIGTERM/SIGINT over once it has started; a signal before that cancels it, which
     kopf treats as a stop. (Not kopf's stop_flag: its waiter outlives a signal-driven stop and costs
     kopf's 5 s wait for hung tasks on every SIGTERM.)"""
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
-    if task is None or stop.is_set():
+    if task is None:
         return
     for number in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(number, task.cancel)
-    await operate()
-
-
-def _catch_stop_signals(stop: threading.Event) -> None:
-    def handler(number: int, frame: FrameType | None) -> None:
-        logger.info("leader election: %s received", signal.Signals(number).name)
-        stop.set()
-
-    for number in (signal.SIGTERM, signal.SIGINT):
-        signal.signal(number, handler)
+    if not stop.is_set():  # checked after the loop took the signals over: one just before is not missed
+        await operate()

@@ -19,10 +19,10 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from dtk_operator.engine.services import Options
+from dtk_operator.stop_signals import StopRequested, StopSignals
 from dtk_sandbox.demo import Demo, run_demo
 from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
 from dtk_sandbox.operator_thread import OperatorThread
-from dtk_sandbox.stop_signals import StopRequested, StopSignals
 
 CRDS = Path(__file__).resolve().parents[2] / "crds"
 LOCK_FILE = "sandbox.lock"  # holds the holder's pid, for the refusal message only: the lock is the flock
@@ -123,7 +123,7 @@ def run_sandbox(*, demo: Demo | None, directory: Path, port: int = 0, validation
     0, as asked; an interrupted demo exits 128 + the signal's number, as a shell reports it."""
     directory = directory.resolve()
     try:
-        with StopSignals() as stop_signals:
+        with StopSignals(raising=True) as stop_signals:
             directory.mkdir(parents=True, exist_ok=True)
             with folder_lock(directory):
                 return _run_locked(stop_signals, demo=demo, directory=directory, port=port, validation=validation)
@@ -143,4 +143,4 @@ def _run_locked(stop_signals: StopSignals, *, demo: Demo | None, directory: Path
         if demo is not None:
             return run_demo(kubeconfig, demo)
         print("# sandbox running; Ctrl-C stops it", file=sys.stderr, flush=True)
-        stop_signals.wait()
+        stop_signals.wait_forever()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import random
+import signal
 import subprocess
 import sys
 import threading
@@ -379,6 +380,26 @@ def test_a_leader_that_cannot_renew_for_the_renew_deadline_kills_its_steps_and_e
         assert 10.0 - 2.0 - 0.5 <= exited_after <= 10.0 + 2.0, exited_after
         log = leader.log.read_text()
         assert "could not renew the Lease for 10 s" in log and "403" in log
+
+
+def burst_of_sigterms(pid: int, count: int = 2000) -> None:
+    """Signals back to back, as a supervisor and an impatient user may send them: one lands in every
+    window of the stop path sooner or later (a handler that took a lock once deadlocked there)."""
+    try:
+        for _ in range(count):
+            os.kill(pid, signal.SIGTERM)
+    except ProcessLookupError:
+        pass  # it has already stopped
+
+
+def test_a_burst_of_sigterms_stops_the_standby_then_the_leader_each_at_once_with_exit_0(pair: Pair) -> None:
+    burst_of_sigterms(pair.standby.pid)
+    assert pair.standby.exited(timeout=15) == 0
+    assert "leader election: SIGTERM received while standing by; stopped" in pair.standby.log.read_text()
+    assert pair.lease.holder() == "op-a"  # the leader carries on
+    burst_of_sigterms(pair.leader.pid)
+    assert pair.leader.exited(timeout=15) == 0
+    assert pair.lease.holder() == ""  # released on the way out, however many signals came meanwhile
 
 
 @pytest.mark.parametrize(("args", "words"), [

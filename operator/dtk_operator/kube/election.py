@@ -14,6 +14,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Protocol
 
 from dtk_operator.kube.lease_api import Contended, LeaseApi, LeaseUnavailable
 from dtk_operator.kube.leases import (
@@ -32,6 +33,14 @@ from dtk_operator.kube.leases import (
 logger = logging.getLogger(__name__)
 
 
+class StopFlag(Protocol):
+    """What a standby waits on: a threading.Event, or the process's stop signals (stop_signals.py)."""
+
+    def is_set(self) -> bool: ...
+
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -42,7 +51,7 @@ class Held:
     renewed_at: float  # monotonic seconds when that write was sent (never later than it was stored)
 
 
-def acquire(api: LeaseApi, election: Election, stop: threading.Event) -> Held | None:
+def acquire(api: LeaseApi, election: Election, stop: StopFlag) -> Held | None:
     """Waits as a standby until this process holds the Lease (None: stopped first). Each check
     reads the Lease and, when it is free or expired, claims it by replacing the version read."""
     sighting: Sighting | None = None
