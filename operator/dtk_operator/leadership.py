@@ -70,9 +70,9 @@ def run_elected(election: Election, api: LeaseApi, *, operate: Operate, liveness
 
 
 async def _operate(operate: Operate, stop: StopSignals) -> None:
-    """kopf takes SIGTERM/SIGINT over once it has started; a signal before that cancels it, which
-    kopf treats as a stop. (Not kopf's stop_flag: its waiter outlives a signal-driven stop and costs
-    kopf's 5 s wait for hung tasks on every SIGTERM.)"""
+    """SIGTERM/SIGINT cancel kopf once this loop has taken them over, which kopf treats as a stop; one
+    that came before sets the stop flag, checked after. (Not kopf's stop_flag: its waiter outlives a
+    signal-driven stop and costs kopf's 5 s wait for hung tasks on every SIGTERM.)"""
     loop, task = asyncio.get_running_loop(), asyncio.current_task()
     if task is None:
         return
