@@ -41,7 +41,8 @@ def ended(process: subprocess.Popen[str], directory: Path) -> tuple[int, str, st
         process.communicate()
         log = directory / "operator.log"
         tail = log.read_text()[-3000:] if log.exists() else "(no operator log)"
-        raise AssertionError(f"the sandbox did not stop within {STOP_TIMEOUT_SECONDS:g} s; its log ends:\n{tail}")
+        raise AssertionError(f"the sandbox did not stop within {STOP_TIMEOUT_SECONDS:g} s; "
+                             f"its log ends:\n{tail}") from None
     return process.returncode, out, err
 
 
