@@ -7,19 +7,19 @@
 - A leader that has not renewed for the renew deadline, or finds the Lease taken, kills its step
   processes and exits with LEASE_LOST_EXIT_CODE at once: no graceful shutdown, which could itself
   outlast the lease duration. Its pod restarts as a standby.
-- SIGTERM stops kopf (its Task runs park their status and kill their steps), then the Lease is
-  released (holder cleared, duration 1 s), so a standby takes over at its next check.
+- SIGTERM or SIGINT stops kopf (its Task runs park their status and kill their steps), then the Lease is
+  released (holder cleared, duration 1 s), so a standby takes over at its next check. Further
+  signals meanwhile change nothing.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 import os
-import signal
-from collections.abc import Awaitable, Callable
+import threading
+from collections.abc import Callable
 
+from dtk_operator.kopf_thread import KopfThread, Operate
 from dtk_operator.kube.election import Keeper, acquire, release
 from dtk_operator.kube.lease_api import LeaseApi
 from dtk_operator.kube.leases import Election
@@ -31,7 +31,7 @@ logger = logging.getLogger(__name__)
 
 LEASE_LOST_EXIT_CODE = 3  # neither success (0) nor a usage error (2): the pod restarts and stands by
 STEPS_KILL_SECONDS = 2.0  # how long a leader that lost the Lease waits for its steps to be killed
-Operate = Callable[[], Awaitable[None]]  # kopf's operator: it stops on SIGTERM, or when cancelled
+KOPF_STOP_SECONDS = 20.0  # kopf's graceful stop: a daemon's cancellation backoff (10 s) and timeout (5 s)
 
 
 def give_up(reason: str) -> None:
@@ -44,7 +44,9 @@ def give_up(reason: str) -> None:
 
 def run_elected(election: Election, api: LeaseApi, *, operate: Operate, liveness: str,
                 leading: Callable[[bool], None]) -> int:
-    """The whole life of an electing operator process; returns its exit code."""
+    """The whole life of an electing operator process; returns its exit code. The main thread only
+    waits (as a standby, for the Lease; as the leader, for kopf's end): the signals are stop_signals.py's
+    for the whole life, kopf runs in a thread of its own (kopf_thread.py says why)."""
     with StopSignals(raising=False) as stop:
         logger.info("leader election: identity %s, Lease %s/%s; standing by until it is ours", election.identity,
                     election.namespace, election.name)
@@ -57,26 +59,28 @@ def run_elected(election: Election, api: LeaseApi, *, operate: Operate, liveness
         leading(True)
         keeper = Keeper(api, election, held, lost=give_up)
         keeper.start()
+        ended = threading.Event()
+
+        def kopf_ended() -> None:
+            ended.set()
+            stop.wake()
+
+        kopf = KopfThread(operate, on_end=kopf_ended)
         try:
-            with contextlib.suppress(asyncio.CancelledError):  # as kopf.run does
-                asyncio.run(_operate(operate, stop))
+            kopf.start()
+            while not ended.is_set() and not stop.wait():
+                pass  # woken by kopf's end, or by a stop signal
+            if stop.received is not None:
+                logger.info("leader election: %s received; stopping kopf, then releasing the Lease", stop.received.name)
+            kopf.cancel()
+            if not kopf.join(KOPF_STOP_SECONDS):
+                logger.warning("leader election: kopf did not stop within %g s; releasing the Lease anyway",
+                               KOPF_STOP_SECONDS)
         finally:
-            stop.reinstall()  # kopf's loop had the signals, and reset them; a second one must not cut this short
             last = keeper.stop()
             REAPER.reap_now(STEPS_KILL_SECONDS)  # kopf's stop killed them; make sure before a standby starts any
             release(api, election, last)
             leading(False)
+    if kopf.error is not None:  # kopf ended on its own, failing: as kopf.run would, after the release
+        raise kopf.error
     return 0
-
-
-async def _operate(operate: Operate, stop: StopSignals) -> None:
-    """SIGTERM/SIGINT cancel kopf once this loop has taken them over, which kopf treats as a stop; one
-    that came before sets the stop flag, checked after. (Not kopf's stop_flag: its waiter outlives a
-    signal-driven stop and costs kopf's 5 s wait for hung tasks on every SIGTERM.)"""
-    loop, task = asyncio.get_running_loop(), asyncio.current_task()
-    if task is None:
-        return
-    for number in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(number, task.cancel)
-    if not stop.is_set():  # checked after the loop took the signals over: one just before is not missed
-        await operate()
