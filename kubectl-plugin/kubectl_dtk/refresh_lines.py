@@ -20,6 +20,7 @@ from dtk_api.task_wire import from_status
 from kubectl_dtk.client import Body
 from kubectl_dtk.context import Context
 from kubectl_dtk.follow import follow_task
+from kubectl_dtk.helper_threads import helpers_leave_sigint_to_the_main_thread
 from kubectl_dtk.views.live_progress import ProgressLines
 
 _Item = tuple[Body, None] | tuple[None, BaseException] | tuple[None, None]
@@ -33,7 +34,8 @@ class _Feed:
         self._items: queue.Queue[_Item] = queue.Queue()
         self.ended = False
         # daemon: on Ctrl-C the process leaves without waiting for a watch to time out
-        threading.Thread(target=self._pump, args=(source,), name="dtk-follow", daemon=True).start()
+        with helpers_leave_sigint_to_the_main_thread():
+            threading.Thread(target=self._pump, args=(source,), name="dtk-follow", daemon=True).start()
 
     def _pump(self, source: Iterator[Body]) -> None:
         try:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -34,6 +35,9 @@ def test_on_a_terminal_ctrl_c_leaves_quietly_and_the_table_is_redrawn_as_the_tas
     name, gates = deploy_gated(kube, tmp_path)
     left = Terminal(kube, "task-status", "app", "--wait", "--task", name)
     left.expect(row("3 first gate", "executing"))
+    # Only the main thread can take Ctrl-C: taken by rich's repaint thread, it once waited for the
+    # quiet watch's window (25 s) to end before the main thread saw it.
+    assert left.threads_that_can_take(signal.SIGINT) == ["main"]
     left.send(b"\x03")
     assert left.wait(timeout=5) == 130
     assert "Traceback" not in left.text and "KeyboardInterrupt" not in left.text

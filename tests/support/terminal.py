@@ -88,6 +88,19 @@ class Terminal:
         os.waitpid(self.pid, 0)
         raise AssertionError(f"still running after {timeout:g} s ({signals}); screen output:\n{self.text[-6000:]}")
 
+    def threads_that_can_take(self, number: int) -> list[str]:
+        """The names of the process's threads that do not block signal `number`: the kernel hands a
+        process-directed signal to any of them, and Python runs the handler in the main thread only."""
+        names = []
+        for thread in Path(f"/proc/{self.pid}/task").iterdir():
+            try:
+                fields = dict(line.split(":\t", 1) for line in (thread / "status").read_text().splitlines())
+            except OSError:
+                continue  # ended meanwhile
+            if not int(fields["SigBlk"], 16) & (1 << (number - 1)):
+                names.append("main" if thread.name == str(self.pid) else fields["Name"])
+        return sorted(names)
+
     def _signal_masks(self) -> str:
         """Whether SIGINT could reach the process at all (blocked or ignored masks, as the kernel sees)."""
         try:

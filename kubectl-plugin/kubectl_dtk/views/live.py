@@ -21,6 +21,7 @@ from dtk_api.task_wire import from_status
 from kubectl_dtk.client import Body
 from kubectl_dtk.context import Context
 from kubectl_dtk.follow import follow_task
+from kubectl_dtk.helper_threads import helpers_leave_sigint_to_the_main_thread
 from kubectl_dtk.views.live_progress import where_it_is
 from kubectl_dtk.views.live_window import fit_table, focus_row
 from kubectl_dtk.views.model import TASK_TABLE_HEADERS, as_utc, task_table
@@ -84,7 +85,8 @@ def watch_live(ctx: Context, task: Body, *, timeout: float | None, summarize: bo
     # would skip __exit__ and leave the user's terminal without a cursor. stop() undoes whatever
     # part of start() ran.
     try:
-        live.start(refresh=True)
+        with helpers_leave_sigint_to_the_main_thread():  # Live.start() starts rich's repaint thread
+            live.start(refresh=True)
         for task in follow_task(ctx.client, name, timeout=timeout):
             frame.show(from_status(task.get("status") or {}))
             live.refresh()
