@@ -142,11 +142,25 @@ def _run(args: argparse.Namespace) -> int:
     memo = kopf.Memo(options=options, kubeconfig=kubeconfig)  # the login handler reads it (handlers/login.py)
     if election is not None:
         return _run_elected(args, election, memo)
-    kopf.run(
-        clusterwide=not args.namespace, namespaces=args.namespace, memo=memo,
-        standalone=not args.peering, peering_name=args.peering or None,
-        liveness_endpoint=args.liveness or None,
-    )
+    return _run_alone(args, memo)
+
+
+def _run_alone(args: argparse.Namespace, memo: Any) -> int:
+    """kopf in a thread of its own, the main thread waiting for SIGTERM/SIGINT (kopf_thread.py says why)."""
+    import kopf
+
+    from dtk_operator.kopf_thread import KOPF_STOP_SECONDS, run_until_stopped
+    from dtk_operator.stop_signals import StopSignals
+
+    async def operate() -> None:
+        await kopf.operator(clusterwide=not args.namespace, namespaces=args.namespace, memo=memo,
+                            standalone=not args.peering, peering_name=args.peering or None,
+                            liveness_endpoint=args.liveness or None)
+
+    with StopSignals(raising=False) as stop:
+        error = run_until_stopped(operate, stop, stop_seconds=KOPF_STOP_SECONDS)
+    if error is not None:  # kopf ended on its own, failing: raised, as kopf.run would
+        raise error
     return 0
 
 

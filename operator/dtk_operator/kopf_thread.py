@@ -17,7 +17,12 @@ import logging
 import threading
 from collections.abc import Awaitable, Callable
 
+from dtk_operator.stop_signals import StopSignals
+
 Operate = Callable[[], Awaitable[None]]  # kopf.operator(...) with its arguments
+KOPF_STOP_SECONDS = 20.0  # kopf's graceful stop: a daemon's cancellation backoff (10 s) and timeout (5 s)
+
+logger = logging.getLogger(__name__)
 
 
 class _NotMainThreadWarning(logging.Filter):
@@ -78,3 +83,24 @@ class KopfThread:
 
     def is_alive(self) -> bool:
         return self._thread.is_alive()
+
+
+def run_until_stopped(operate: Operate, stop: StopSignals, *, stop_seconds: float) -> BaseException | None:
+    """kopf in a KopfThread until it ends on its own or a stop signal comes (the main thread only
+    waits); then cancelled, and given `stop_seconds` to stop. Returns kopf's error, had it failed."""
+    ended = threading.Event()
+
+    def kopf_ended() -> None:
+        ended.set()
+        stop.wake()
+
+    kopf = KopfThread(operate, on_end=kopf_ended)
+    kopf.start()
+    while not ended.is_set() and not stop.wait():
+        pass  # woken by kopf's end, or by a stop signal
+    if stop.received is not None:
+        logger.info("%s received; stopping kopf", stop.received.name)
+    kopf.cancel()
+    if not kopf.join(stop_seconds):
+        logger.warning("kopf did not stop within %g s; going on without it", stop_seconds)
+    return kopf.error

@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from collections.abc import Callable
 
-from dtk_operator.kopf_thread import KopfThread, Operate
+from dtk_operator.kopf_thread import KOPF_STOP_SECONDS, Operate, run_until_stopped
 from dtk_operator.kube.election import Keeper, acquire, release
 from dtk_operator.kube.lease_api import LeaseApi
 from dtk_operator.kube.leases import Election
@@ -31,7 +30,6 @@ logger = logging.getLogger(__name__)
 
 LEASE_LOST_EXIT_CODE = 3  # neither success (0) nor a usage error (2): the pod restarts and stands by
 STEPS_KILL_SECONDS = 2.0  # how long a leader that lost the Lease waits for its steps to be killed
-KOPF_STOP_SECONDS = 20.0  # kopf's graceful stop: a daemon's cancellation backoff (10 s) and timeout (5 s)
 
 
 def give_up(reason: str) -> None:
@@ -59,28 +57,13 @@ def run_elected(election: Election, api: LeaseApi, *, operate: Operate, liveness
         leading(True)
         keeper = Keeper(api, election, held, lost=give_up)
         keeper.start()
-        ended = threading.Event()
-
-        def kopf_ended() -> None:
-            ended.set()
-            stop.wake()
-
-        kopf = KopfThread(operate, on_end=kopf_ended)
         try:
-            kopf.start()
-            while not ended.is_set() and not stop.wait():
-                pass  # woken by kopf's end, or by a stop signal
-            if stop.received is not None:
-                logger.info("leader election: %s received; stopping kopf, then releasing the Lease", stop.received.name)
-            kopf.cancel()
-            if not kopf.join(KOPF_STOP_SECONDS):
-                logger.warning("leader election: kopf did not stop within %g s; releasing the Lease anyway",
-                               KOPF_STOP_SECONDS)
+            error = run_until_stopped(operate, stop, stop_seconds=KOPF_STOP_SECONDS)
         finally:
             last = keeper.stop()
             REAPER.reap_now(STEPS_KILL_SECONDS)  # kopf's stop killed them; make sure before a standby starts any
             release(api, election, last)
             leading(False)
-    if kopf.error is not None:  # kopf ended on its own, failing: as kopf.run would, after the release
-        raise kopf.error
+    if error is not None:  # kopf ended on its own, failing: raised as kopf.run would, after the release
+        raise error
     return 0

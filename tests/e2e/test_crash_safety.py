@@ -5,6 +5,7 @@ from __future__ import annotations
 import itertools
 import os
 import random
+import signal
 import time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from dtk_api import resources as r
 from support.cluster import Kube
 from support.manifests import assembly, component, instance, steps_of
 from support.operator_process import OperatorProcess
+from support.signals import signal_until_exit
 
 
 def counting(name: str, extra: str = "") -> dict[str, object]:
@@ -87,6 +89,30 @@ def test_point_6_a_step_and_its_children_die_with_the_operator(kube: Kube, opera
     done = kube.finished_task(name, timeout=60)
     assert done["status"]["state"] == "succeeded", done["status"].get("failure")
     assert marks.read_text().splitlines() == ["started", "started", "finished"]  # run again, once, to the end
+
+
+def test_sigterms_until_it_exits_stop_the_operator_mid_step_with_exit_0_and_a_restart_finishes_the_task(
+        kube: Kube, operator: OperatorProcess) -> None:
+    """As a supervisor repeating SIGTERM would (a second signal once killed a stopping operator half
+    way): it exits 0, its step killed, and the next operator runs the step again to its end."""
+    step = "echo started >> marks && sh -c 'sleep 2 && echo finished >> marks'"
+    kube.create(r.ASSEMBLY_PLURAL, assembly("slow", components=[component("slow", step)],
+                                            nodes={"a": ["slow"]}, stages=[{"name": "slow", "components": ["slow"]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("terms", "slow"))
+    name = kube.first_task("terms")
+    marks = operator.local_root / kube.namespace / "terms" / "a" / "marks"
+    kube.wait("the step to start", lambda: marks.exists() and _processes_in(operator.local_root))
+    assert operator.process is not None
+    stopped = signal_until_exit(operator.process, signal.SIGTERM, deadline_seconds=20)
+    operator.process = None
+    assert stopped.code == 0, f"exit {stopped.code} after {stopped.signals} SIGTERMs; log:\n{operator.log_tail()}"
+    assert "SIGTERM received; stopping kopf" in operator.log.read_text()
+    assert not _processes_in(operator.local_root)
+    assert marks.read_text().splitlines() == ["started"]
+    operator.start()
+    done = kube.finished_task(name, timeout=60)
+    assert done["status"]["state"] == "succeeded", done["status"].get("failure")
+    assert marks.read_text().splitlines() == ["started", "started", "finished"]
 
 
 def timed(name: str, seconds: float) -> dict[str, object]:
