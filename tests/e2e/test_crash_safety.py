@@ -68,16 +68,22 @@ def _processes_in(root: Path) -> list[int]:
     return found
 
 
-def test_point_6_a_step_and_its_children_die_with_the_operator(kube: Kube, operator: OperatorProcess) -> None:
-    # The step's real work happens in a grandchild of the step's shell, the case a parent-death
-    # signal on the shell alone would miss.
+def a_slow_step_running(kube: Kube, operator: OperatorProcess, instance_name: str) -> tuple[str, Path]:
+    """A Task whose one step is running: (its name, the step's marks file). The step's real work
+    happens in a grandchild of the step's shell, the case a parent-death signal on the shell alone
+    would miss; it writes `started`, then `finished` 2 s later."""
     step = "echo started >> marks && sh -c 'sleep 2 && echo finished >> marks'"
     kube.create(r.ASSEMBLY_PLURAL, assembly("slow", components=[component("slow", step)],
                                             nodes={"a": ["slow"]}, stages=[{"name": "slow", "components": ["slow"]}]))
-    kube.create(r.INSTANCE_PLURAL, instance("orphans", "slow"))
-    name = kube.first_task("orphans")
-    marks = operator.local_root / kube.namespace / "orphans" / "a" / "marks"
+    kube.create(r.INSTANCE_PLURAL, instance(instance_name, "slow"))
+    name = kube.first_task(instance_name)
+    marks = operator.local_root / kube.namespace / instance_name / "a" / "marks"
     kube.wait("the step to start", lambda: marks.exists() and _processes_in(operator.local_root))
+    return name, marks
+
+
+def test_point_6_a_step_and_its_children_die_with_the_operator(kube: Kube, operator: OperatorProcess) -> None:
+    name, marks = a_slow_step_running(kube, operator, "orphans")
     operator.kill()
 
     left = kube.wait("no step process left after the operator died",
@@ -95,13 +101,7 @@ def test_sigterms_until_it_exits_stop_the_operator_mid_step_with_exit_0_and_a_re
         kube: Kube, operator: OperatorProcess) -> None:
     """As a supervisor repeating SIGTERM would (a second signal once killed a stopping operator half
     way): it exits 0, its step killed, and the next operator runs the step again to its end."""
-    step = "echo started >> marks && sh -c 'sleep 2 && echo finished >> marks'"
-    kube.create(r.ASSEMBLY_PLURAL, assembly("slow", components=[component("slow", step)],
-                                            nodes={"a": ["slow"]}, stages=[{"name": "slow", "components": ["slow"]}]))
-    kube.create(r.INSTANCE_PLURAL, instance("terms", "slow"))
-    name = kube.first_task("terms")
-    marks = operator.local_root / kube.namespace / "terms" / "a" / "marks"
-    kube.wait("the step to start", lambda: marks.exists() and _processes_in(operator.local_root))
+    name, marks = a_slow_step_running(kube, operator, "terms")
     assert operator.process is not None
     stopped = signal_until_exit(operator.process, signal.SIGTERM, deadline_seconds=20)
     operator.process = None
