@@ -157,7 +157,7 @@ def _run_alone(args: argparse.Namespace, memo: Any) -> int:
                             standalone=not args.peering, peering_name=args.peering or None,
                             liveness_endpoint=args.liveness or None)
 
-    with StopSignals(raising=False) as stop:
+    with StopSignals() as stop:
         error = run_until_stopped(operate, stop, stop_seconds=KOPF_STOP_SECONDS)
     if error is not None:  # kopf ended on its own, failing: raised, as kopf.run would
         raise error

@@ -45,7 +45,7 @@ def run_elected(election: Election, api: LeaseApi, *, operate: Operate, liveness
     """The whole life of an electing operator process; returns its exit code. The main thread only
     waits (as a standby, for the Lease; as the leader, for kopf's end): the signals are stop_signals.py's
     for the whole life, kopf runs in a thread of its own (kopf_thread.py says why)."""
-    with StopSignals(raising=False) as stop:
+    with StopSignals() as stop:
         logger.info("leader election: identity %s, Lease %s/%s; standing by until it is ours", election.identity,
                     election.namespace, election.name)
         with standing_by(liveness):

@@ -3,7 +3,8 @@
 Traps this avoids, each seen as a process that did not stop, or stopped badly:
 - A handler that takes a lock (threading.Event.set, logging) deadlocks when the signal lands while
   the main thread holds that lock, or during the handler itself when signals come in a burst. The
-  handlers here set a flag and, when asked to, raise; nothing else.
+  handler here sets a flag; nothing else (an exception raised from it, as KeyboardInterrupt is, can
+  be swallowed by a finalizer, or cut a clean-up short).
 - Python runs handlers in the main thread, but the kernel may hand a process-directed signal to any
   thread (one that was on a CPU, or entered the kernel first, on a loaded machine). A main thread
   blocked in pause() or a lock then never runs the handler. Here the main thread waits in select() on
@@ -23,30 +24,18 @@ import socket
 import time
 from collections.abc import Callable
 from types import FrameType
-from typing import Any, NoReturn
+from typing import Any
 
 STOP_SIGNALS = (signal.SIGINT, signal.SIGTERM)
 Handler = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None  # what signal.signal returns
 
 
-class StopRequested(BaseException):
-    """A stop signal, raised when asked for. A BaseException, as KeyboardInterrupt is, so that no `except
-    Exception` on the way swallows it; every context manager it passes through stops what it started."""
-
-    def __init__(self, number: int) -> None:
-        super().__init__(number)
-        self.number, self.name = number, signal.Signals(number).name
-
-
 class StopSignals:
-    """Within `with StopSignals(raising=...) as stop:`, a SIGINT or SIGTERM sets the flag (`stop.is_set()`,
-    `stop.wait(timeout)`, as a threading.Event answers them). With raising=True, each one also raises
-    StopRequested in the main thread, wherever it is, until `stop_raising()`: call that when the stop's
-    own clean-up begins, so that later signals cannot cut it short (and so that a StopRequested that a
-    finalizer swallowed, as Python does with exceptions raised in `__del__`, is raised again by the next)."""
+    """Within `with StopSignals() as stop:`, a SIGINT or SIGTERM sets the flag (`stop.is_set()`,
+    `stop.wait(timeout)`, as a threading.Event answers them), and nothing else: the main thread that
+    waits on it does the stopping, in order. Nothing is raised into code that may be anywhere."""
 
-    def __init__(self, *, raising: bool) -> None:
-        self.raising = raising
+    def __init__(self) -> None:
         self.received: signal.Signals | None = None
         self._wake_reader, self._wake_writer = socket.socketpair()
         self._wake_writer.setblocking(False)  # the C-level handler must never block on a full buffer
@@ -59,7 +48,6 @@ class StopSignals:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
-        self.raising = False
         for number, handler in self._previous.items():
             # No stop under way: the process goes on, with its old handlers. A stop: the process is
             # ending, and ignores the signals to the end (Python's own exit puts the defaults back
@@ -72,11 +60,6 @@ class StopSignals:
     def _on_signal(self, number: int, frame: FrameType | None) -> None:
         if self.received is None:
             self.received = signal.Signals(number)
-        if self.raising:
-            raise StopRequested(number)
-
-    def stop_raising(self) -> None:
-        self.raising = False
 
     def is_set(self) -> bool:
         return self.received is not None
@@ -98,9 +81,3 @@ class StopSignals:
                 if b"\0" in woken and self.received is None:
                     return False
         return True
-
-    def wait_forever(self) -> NoReturn:
-        """For raising=True: blocks until a stop signal raises StopRequested out of this call."""
-        while not self.wait():
-            pass  # a wake(): nobody asked this waiter to end
-        raise StopRequested(self.received or signal.SIGTERM)  # raising was turned off meanwhile

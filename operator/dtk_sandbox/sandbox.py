@@ -196,7 +196,7 @@ def run_sandbox(*, demo: Demo | None, directory: Path, port: int = 0, validation
     0, as asked; an interrupted demo exits 128 + the signal's number, as a shell reports it. A signal
     that comes once the demo has ended, or once the start has failed, changes nothing of that."""
     directory = directory.resolve()
-    with StopSignals(raising=False) as stop:
+    with StopSignals() as stop:
         directory.mkdir(parents=True, exist_ok=True)
         with folder_lock(directory):
             _log_to(directory / "operator.log")  # the terminal is for the Task, the log file for the operator
