@@ -40,6 +40,12 @@ def node_shard_name(instance: str, group: str, chunk: int) -> str:
     return f"{instance[:200].rstrip('-.')}-nodes-{digest}-{chunk}"
 
 
+def member_of(name: str) -> tuple[str, int] | None:
+    """(group, member number) of a group member's node name (`slaves:3`); None for a single node."""
+    match = _MEMBER.match(name)
+    return (match["group"], int(match["number"])) if match else None
+
+
 def split_nodes(instance: str, records: Sequence[Record]) -> tuple[list[Record], list[NodeShardRecords]]:
     """(the records `status.nodes` keeps, the NodeShards), for records in display order."""
     if len(records) <= NODES_INLINE_MAX:
@@ -47,11 +53,12 @@ def split_nodes(instance: str, records: Sequence[Record]) -> tuple[list[Record],
     inline: list[Record] = []
     chunks: dict[tuple[str, int], list[Record]] = {}
     for record in records:
-        match = _MEMBER.match(str(record.get("name", "")))
-        if match is None:
+        member = member_of(str(record.get("name", "")))
+        if member is None:
             inline.append(record)
         else:
-            chunks.setdefault((match["group"], (int(match["number"]) - 1) // NODES_PER_SHARD), []).append(record)
+            group, number = member
+            chunks.setdefault((group, (number - 1) // NODES_PER_SHARD), []).append(record)
     shards = [NodeShardRecords(name=node_shard_name(instance, group, chunk), group=group, nodes=tuple(found))
               for (group, chunk), found in chunks.items()]
     return inline, shards
@@ -61,8 +68,8 @@ def display_order(record: Record) -> tuple[int, str, int]:
     """Single nodes first, by name, then each group's members by member number (`slaves:2` before
     `slaves:10`): the order the operator records them in."""
     name = str(record.get("name", ""))
-    match = _MEMBER.match(name)
-    return (1, match["group"], int(match["number"])) if match else (0, name, 0)
+    member = member_of(name)
+    return (1, *member) if member else (0, name, 0)
 
 
 def merge_nodes(inline: Sequence[Record], shard_nodes: Iterable[Sequence[Record]]) -> list[Record]:

@@ -5,18 +5,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from typing import Any
 
 from dtk_api import resources as r
-from dtk_api.node_shards import NodeShardRecords, display_order, merge_nodes, split_nodes
+from dtk_api.node_shards import NodeShardRecords, display_order, member_of, merge_nodes, split_nodes
 from dtk_operator.engine.services import Services
 from dtk_operator.kube.client import NotFound
 from dtk_operator.targets.base import NodeFacts
-
-_MEMBER = re.compile(r"^(?P<group>.+):(?P<number>\d+)$")
 
 
 def _owned_by(shard: Mapping[str, Any], uid: str) -> bool:
@@ -47,9 +44,9 @@ def surplus_members(nodes: Mapping[str, NodeFacts], sizes: Mapping[str, int]) ->
     """Members beyond their group's cardinality, highest index first (DTK's scale-down order)."""
     extra = []
     for node in nodes.values():
-        match = _MEMBER.match(node.name)
-        if match and match["group"] in sizes and int(match["number"]) > sizes[match["group"]]:
-            extra.append((match["group"], int(match["number"]), node))
+        member = member_of(node.name)
+        if member and member[0] in sizes and member[1] > sizes[member[0]]:
+            extra.append((*member, node))
     return [node for _, _, node in sorted(extra, key=lambda e: (e[0], -e[1]))]
 
 
