@@ -81,9 +81,6 @@ class KopfThread:
             self._thread.join(timeout)
         return not self._thread.is_alive()
 
-    def is_alive(self) -> bool:
-        return self._thread.is_alive()
-
 
 def run_until_stopped(operate: Operate, stop: StopSignals, *, stop_seconds: float) -> BaseException | None:
     """kopf in a KopfThread until it ends on its own or a stop signal comes (the main thread only
