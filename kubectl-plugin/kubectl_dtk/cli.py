@@ -11,10 +11,10 @@ import sys
 from collections.abc import Sequence
 
 from kubectl_dtk import exit_codes
-from kubectl_dtk.client import ApiError
+from kubectl_dtk.api.client import ApiError
+from kubectl_dtk.api.context import CommandError, Context
 from kubectl_dtk.commands import modules_for
-from kubectl_dtk.context import CommandError, Context
-from kubectl_dtk.follow import FollowTimeout
+from kubectl_dtk.follow.watch import FollowTimeout
 
 
 def common_flags(*, streams: bool = False) -> argparse.ArgumentParser:

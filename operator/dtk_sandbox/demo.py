@@ -16,9 +16,9 @@ import yaml
 
 from dtk_api import resources as r
 from dtk_api.task_wire import from_status
-from kubectl_dtk.client import ApiError, DtkClient
-from kubectl_dtk.context import Context
-from kubectl_dtk.streaming import stream_task
+from kubectl_dtk.api.client import ApiError, DtkClient
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.follow.stream import stream_task
 from kubectl_dtk.views.table import render_task_table
 
 PLURALS = {r.ASSEMBLY_KIND: r.ASSEMBLY_PLURAL, r.INSTANCE_KIND: r.INSTANCE_PLURAL, r.TASK_KIND: r.TASK_PLURAL}

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from kubectl_dtk.kubeconfig import KubeconfigError, load_connection
-from kubectl_dtk.transport import StdTransport
+from kubectl_dtk.api.kubeconfig import KubeconfigError, load_connection
+from kubectl_dtk.api.transport import StdTransport
 
 
 def write(path: Path, *, context: str, cluster: str, server: str, user: dict[str, object],

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from kubectl_dtk.instance_rows import (
+from kubectl_dtk.commands.instances.rows import (
     ASSEMBLY_HEADERS,
     INSTANCE_HEADERS,
     NODE_HEADERS,
@@ -24,7 +24,7 @@ from kubectl_dtk.instance_rows import (
     node_rows,
     with_namespaces,
 )
-from kubectl_dtk.task_ops_views import TASK_HEADERS, task_row
+from kubectl_dtk.commands.tasks.rows import TASK_HEADERS, task_row
 from kubectl_dtk.views.table import render_box_table
 from plugin.seed_listings import LIST_ASSEMBLIES, LS_DEPLOYED, LS_DEPLOYING, LS_WITH_STAGED
 

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_dtk import task_ops
 from kubectl_dtk.cli import build_parser
 from kubectl_dtk.commands import COMMANDS
+from kubectl_dtk.commands.tasks import ops as task_ops
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 

@@ -12,7 +12,7 @@ from seed_task import clock, seed_task, with_failure
 
 from dtk_api import task_wire
 from dtk_api.task_status import TaskStatus
-from kubectl_dtk import refresh
+from kubectl_dtk.follow import refresh
 from kubectl_dtk.views.live import Frame
 from kubectl_dtk.views.live_progress import ProgressLines
 from kubectl_dtk.views.live_window import fit_table, focus_row
@@ -146,8 +146,8 @@ class CtrlCOnFirstFrame(io.StringIO):
 
 
 def test_ctrl_c_while_the_live_view_starts_still_shows_the_cursor_again() -> None:
-    from kubectl_dtk.context import Context
-    from kubectl_dtk.views.live import watch_live
+    from kubectl_dtk.api.context import Context
+    from kubectl_dtk.follow.live import watch_live
 
     terminal = CtrlCOnFirstFrame()
     status = TaskStatus(state="executing", steps=seed_task(clock("17:18:30.000")).steps)

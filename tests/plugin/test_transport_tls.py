@@ -17,8 +17,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from kubectl_dtk.kubeconfig import Connection
-from kubectl_dtk.transport import StdTransport
+from kubectl_dtk.api.kubeconfig import Connection
+from kubectl_dtk.api.transport import StdTransport
 
 
 def _certificate(name: str, issuer: tuple[x509.Certificate, ec.EllipticCurvePrivateKey] | None, *,

@@ -12,8 +12,8 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from dtk_api import resources as r
-from kubectl_dtk.kubeconfig import KubeconfigError, load_connection
-from kubectl_dtk.transport import PykubeTransport, Response, StdTransport
+from kubectl_dtk.api.kubeconfig import KubeconfigError, load_connection
+from kubectl_dtk.api.transport import PykubeTransport, Response, StdTransport
 
 Body = dict[str, Any]
 REQUEST_TIMEOUT_SECONDS = 30.0

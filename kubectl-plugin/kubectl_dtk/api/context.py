@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TextIO
 
-from kubectl_dtk.client import DtkClient
+from kubectl_dtk.api.client import DtkClient
 
 
 class CommandError(Exception):

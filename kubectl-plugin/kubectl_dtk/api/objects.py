@@ -1,32 +1,25 @@
-"""Reading kube-dtk objects for display: lookups with the right exit codes, IDs, times, output."""
+"""Finding kube-dtk objects: lookups by name or by the ID a table shows, with the right exit codes."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from dtk_api import resources as r
 from dtk_api.conditions import STALLED
 from dtk_api.ordering import queue_key
-from dtk_api.timefmt import parse_time
 from kubectl_dtk import exit_codes
-from kubectl_dtk.client import ApiError, Body
-from kubectl_dtk.context import CommandError, Context
-from kubectl_dtk.views.model import table_time
-from kubectl_dtk.views.table import render_box_table
+from kubectl_dtk.api.client import ApiError, Body
+from kubectl_dtk.api.context import CommandError, Context
 
 KIND_LABELS = {r.ASSEMBLY_PLURAL: "assembly", r.INSTANCE_PLURAL: "service instance", r.TASK_PLURAL: "task"}
+# A table ID is 8 hex digits; shorter prefixes would too often match several objects.
+MIN_ID_PREFIX = 8
 
 
 def short_id(body: Mapping[str, Any]) -> str:
     """DTK showed numeric ids; ours are the first 8 hex digits of the object's uid."""
     return str(body.get("metadata", {}).get("uid", ""))[:8]
-
-
-def created_at(body: Mapping[str, Any]) -> str:
-    stamp = body.get("metadata", {}).get("creationTimestamp")
-    return table_time(parse_time(stamp)) if stamp else ""
 
 
 def require(ctx: Context, plural: str, name: str) -> Body:
@@ -83,18 +76,27 @@ def stall_note(instance: Mapping[str, Any], *, shown_task: str = "", qualified: 
     return f"service instance {name} is stalled: {stalled}"
 
 
-def as_list(items: Sequence[Any]) -> dict[str, Any]:
-    """`-o json|yaml` of a listing: kubectl's List, so the same jq/yq filters work on both."""
-    return {"apiVersion": "v1", "kind": "List", "items": list(items)}
+def match_ref(items: Sequence[Mapping[str, Any]], ref: str, *, kind: str, where: str,
+              aliases: Callable[[Mapping[str, Any]], Sequence[str]] = lambda _: ()) -> Mapping[str, Any]:
+    """The one object named `ref`: its name, the ID a table shows (a uid prefix), or an alias.
+
+    Tables show IDs, commands take names; accepting both lets a user copy either, as DTK did.
+    Raises exit 4 when nothing matches (`where` ends the message: `in namespace "x"`) and exit 2
+    when several do.
+    """
+    by_name = [item for item in items if item.get("metadata", {}).get("name") == ref]
+    if by_name:
+        return by_name[0]
+    found = [item for item in items if is_id_of(ref, item) or ref in aliases(item)]
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise CommandError(f'{kind} "{ref}" not found {where}', exit_codes.NOT_FOUND)
+    names = ", ".join(sorted(str(item.get("metadata", {}).get("name")) for item in found))
+    raise CommandError(f'"{ref}" matches several {kind}s ({names}): name one', exit_codes.USAGE_OR_API)
 
 
-def emit(ctx: Context, *, headers: Sequence[str], rows: Sequence[Sequence[str]], objects: Any) -> None:
-    """A DTK box table, or the objects themselves as JSON or YAML."""
-    if ctx.output == "json":
-        ctx.say(json.dumps(objects, indent=2, sort_keys=False))
-    elif ctx.output == "yaml":
-        import yaml  # only when asked: the table path stays light
-
-        ctx.say(yaml.safe_dump(objects, sort_keys=False).rstrip("\n"))
-    else:
-        ctx.say(render_box_table(headers, rows, no_headers=ctx.no_headers).rstrip("\n"))
+def is_id_of(ref: str, item: Mapping[str, Any]) -> bool:
+    """`ref` is the ID a table shows for `item` (or a longer prefix of its uid)."""
+    uid = str(item.get("metadata", {}).get("uid", ""))
+    return len(ref) >= MIN_ID_PREFIX and uid.startswith(ref.lower())

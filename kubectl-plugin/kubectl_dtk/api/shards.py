@@ -11,7 +11,7 @@ from typing import Any
 from dtk_api import resources as r
 from dtk_api.node_shards import merge_nodes
 from dtk_api.sharding import merge
-from kubectl_dtk.client import Body, DtkClient
+from kubectl_dtk.api.client import Body, DtkClient
 
 
 def _owned(client: DtkClient, plural: str, label: str, owner: Mapping[str, Any]) -> list[Body]:

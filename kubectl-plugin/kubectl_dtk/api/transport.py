@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlencode, urlsplit
 
-from kubectl_dtk.kubeconfig import Connection
+from kubectl_dtk.api.kubeconfig import Connection
 
 if TYPE_CHECKING:
     import ssl

@@ -1,4 +1,5 @@
-"""One module per command group; each has `register(subparsers, common_flags)`.
+"""The commands of `kubectl dtk`, a package per family; each module named here has
+`register(subparsers, common_flags)`.
 
 A module registers its subcommands with `parser.set_defaults(run=function)`, where
 `function(ctx: Context, args: argparse.Namespace) -> int` returns the exit code.
@@ -15,12 +16,13 @@ from types import ModuleType
 # command -> the module (in this package) that registers it; `--help` lists the modules' commands
 # in this order: a user's path from an assembly to a Task's detail
 COMMANDS: dict[str, str] = {
-    "list-assemblies": "instances", "deploy": "instances", "stage": "instances", "ls": "instances",
-    "list-nodes": "instances", "start": "instances", "stop": "instances", "delete-and-destroy": "instances",
-    "task-status": "task_status",
-    "list-tasks": "tasks", "converge": "tasks", "exec": "tasks", "cancel-task": "tasks",
-    "task-action-detail": "tasks",
-    "describe-task": "describe",
+    "list-assemblies": "instances.listing", "ls": "instances.listing", "list-nodes": "instances.listing",
+    "deploy": "instances.deploy", "stage": "instances.deploy",
+    "start": "instances.lifecycle", "stop": "instances.lifecycle", "delete-and-destroy": "instances.lifecycle",
+    "task-status": "tasks.status",
+    "list-tasks": "tasks.manage", "converge": "tasks.manage", "exec": "tasks.manage", "cancel-task": "tasks.manage",
+    "task-action-detail": "tasks.manage",
+    "describe-task": "describe.task",
 }
 
 

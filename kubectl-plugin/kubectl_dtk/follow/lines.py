@@ -17,10 +17,10 @@ from datetime import UTC, datetime
 from typing import TextIO
 
 from dtk_api.task_wire import from_status
-from kubectl_dtk.client import Body
-from kubectl_dtk.context import Context
-from kubectl_dtk.follow import follow_task
-from kubectl_dtk.helper_threads import helpers_leave_sigint_to_the_main_thread
+from kubectl_dtk.api.client import Body
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.follow.threads import helpers_leave_sigint_to_the_main_thread
+from kubectl_dtk.follow.watch import follow_task
 from kubectl_dtk.views.live_progress import ProgressLines
 
 _Item = tuple[Body, None] | tuple[None, BaseException] | tuple[None, None]

@@ -1,8 +1,8 @@
 """`task-status --wait` / `-m refresh`: follow a Task until it ends, then show its final table.
 
-On a terminal: the table redrawn in place (views/live.py, the only user of rich, imported only
-then). Elsewhere (CI logs, pipes, `-o json|yaml`): append-only progress lines and heartbeats
-(refresh_lines.py). Either way the end is the snapshot's table with its ERRORS legend, printed
+On a terminal: the table redrawn in place (live.py and views/live.py, the only users of rich,
+imported only then). Elsewhere (CI logs, pipes, `-o json|yaml`): append-only progress lines and
+heartbeats (lines.py). Either way the end is the snapshot's table with its ERRORS legend, printed
 normally, and the exit code of the outcome.
 """
 
@@ -14,13 +14,13 @@ from typing import TextIO
 from dtk_api.task_status import TaskStatus
 from dtk_api.task_wire import from_status
 from kubectl_dtk import exit_codes
-from kubectl_dtk.client import Body
-from kubectl_dtk.context import Context
-from kubectl_dtk.follow import is_finished
-from kubectl_dtk.objects import emit
-from kubectl_dtk.refresh_lines import follow_with_lines
-from kubectl_dtk.streaming import outcome_code
+from kubectl_dtk.api.client import Body
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.follow.lines import follow_with_lines
+from kubectl_dtk.follow.stream import outcome_code
+from kubectl_dtk.follow.watch import is_finished
 from kubectl_dtk.views.model import task_table
+from kubectl_dtk.views.output import emit
 from kubectl_dtk.views.table import render_task_table
 
 # Seconds without output after which a heartbeat line is printed off a terminal. SPEC section 8
@@ -56,7 +56,7 @@ def refresh_task(ctx: Context, task: Body, *, timeout: float | None, summarize: 
 
 def _follow(ctx: Context, task: Body, *, timeout: float | None, summarize: bool) -> Body:
     if ctx.output == "table" and live_terminal(ctx.out):
-        from kubectl_dtk.views.live import watch_live
+        from kubectl_dtk.follow.live import watch_live
 
         return watch_live(ctx, task, timeout=timeout, summarize=summarize)
     # With -o json|yaml stdout is for the object alone: the progress goes to stderr.

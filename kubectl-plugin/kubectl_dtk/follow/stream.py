@@ -7,8 +7,8 @@ from typing import Any
 from dtk_api.resources import workflow_display_name
 from dtk_api.task_wire import from_status
 from kubectl_dtk import exit_codes
-from kubectl_dtk.context import Context
-from kubectl_dtk.follow import follow_task
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.follow.watch import follow_task
 from kubectl_dtk.views.stream import StreamPrinter
 
 

@@ -10,8 +10,8 @@ from http.client import HTTPException
 
 from dtk_api import resources as r
 from dtk_api.task_status import TERMINAL_TASK_STATES
-from kubectl_dtk.client import ApiError, Body, DtkClient
-from kubectl_dtk.shards import is_sharded, shard_rows, with_rows
+from kubectl_dtk.api.client import ApiError, Body, DtkClient
+from kubectl_dtk.api.shards import is_sharded, shard_rows, with_rows
 
 # A watch connection lasts at most this long (seconds); when it ends quietly the current
 # body is yielded again, so a caller gets a tick at least this often (CI heartbeats).

@@ -16,12 +16,12 @@ from typing import Any
 from dtk_api import resources as r
 from dtk_api.ordering import queue_key
 from kubectl_dtk import exit_codes
-from kubectl_dtk.client import ApiError, Body
-from kubectl_dtk.context import CommandError, Context
-from kubectl_dtk.follow import is_finished
-from kubectl_dtk.instance_support import is_id_of
-from kubectl_dtk.objects import as_list, emit
+from kubectl_dtk.api.client import ApiError, Body
+from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.objects import is_id_of
+from kubectl_dtk.follow.watch import is_finished
 from kubectl_dtk.views.describe import NewMessages, described, render, shown_kinds
+from kubectl_dtk.views.output import as_list, emit
 
 # vappio's poll: 1 s, doubling up to 30 s (and back to 1 s whenever a Task changed). Each pause is
 # a watch on the first waited-for Task, so a change to it (its end, a new message) ends the pause

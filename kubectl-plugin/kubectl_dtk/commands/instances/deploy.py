@@ -1,5 +1,6 @@
 """`deploy` and `stage`: create the ServiceInstance, print DTK's answer, and with `deploy -s`
-stream the Task the operator starts for it (its exit code is the Task's outcome)."""
+stream the Task the operator starts for it (its exit code is the Task's outcome). What to create
+and what to answer are decided in deploy_spec.py."""
 
 from __future__ import annotations
 
@@ -9,10 +10,18 @@ from typing import Any
 
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
-from kubectl_dtk import instance_deploy as d
-from kubectl_dtk.context import Context
-from kubectl_dtk.instance_support import check_stream_output, print_object, single_namespace, wants_object
-from kubectl_dtk.streaming import stream_task
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.commands.common import Flags, add_command, check_stream_output, single_namespace
+from kubectl_dtk.commands.instances import deploy_spec as d
+from kubectl_dtk.follow.stream import stream_task
+from kubectl_dtk.views.output import print_object, wants_object
+
+
+def register(commands: Any, common_flags: Flags) -> None:
+    add_arguments(add_command(commands, common_flags, "deploy", run_deploy,
+                              "create a service instance and run its create task", streams=True), streaming=True)
+    add_arguments(add_command(commands, common_flags, "stage", run_stage,
+                              "create a service instance without launching it"))
 
 
 def add_arguments(parser: argparse.ArgumentParser, *, streaming: bool = False) -> None:

@@ -16,10 +16,10 @@ from typing import Any
 
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
-from kubectl_dtk.client import ApiError, Body
-from kubectl_dtk.context import CommandError, Context
-from kubectl_dtk.instance_support import match_ref, poll_until
-from kubectl_dtk.objects import short_id, stalled_message, tasks_of
+from kubectl_dtk.api.client import ApiError, Body
+from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.objects import match_ref, short_id, stalled_message, tasks_of
+from kubectl_dtk.commands.instances.polling import poll_until
 
 # The CRD requires a target and an ec2 one cannot be guessed (region, subnet, credentials). The
 # local sandbox is what `dtk-operator sandbox` and the examples use; on an operator started

@@ -10,7 +10,9 @@ import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from kubectl_dtk.objects import created_at, short_id, stalled_message
+from dtk_api.timefmt import parse_time
+from kubectl_dtk.api.objects import short_id, stalled_message
+from kubectl_dtk.views.model import table_time
 
 ASSEMBLY_HEADERS = ("ID", "ASSEMBLY NAME", "NODES", "DESCRIPTION")
 INSTANCE_HEADERS = ("ID", "ASSEMBLY NAME", "STATUS", "LAST RUN", "ASSEMBLY TEMPLATE", "TARGET", "# NODES",
@@ -53,6 +55,11 @@ def instance_status_cell(body: Mapping[str, Any]) -> str:
     nothing more until the spec or its cause is fixed: `pending` would promise progress (as
     kubectl's STATUS shows a pod's Error over its phase). `ls` prints why on stderr."""
     return "stalled" if stalled_message(body) else _text((body.get("status") or {}).get("phase"))
+
+
+def created_at(body: Mapping[str, Any]) -> str:
+    stamp = body.get("metadata", {}).get("creationTimestamp")
+    return table_time(parse_time(stamp)) if stamp else ""
 
 
 def instance_row(body: Mapping[str, Any]) -> Row:

@@ -1,40 +1,30 @@
 """Tasks of a service instance: list-tasks, converge, exec, cancel-task, task-action-detail (SPEC
-section 8). Fetch here, decide in task_ops.py, draw in task_ops_views.py and views/table.py."""
+section 8). Fetch here, decide in ops.py, draw in rows.py and views/table.py."""
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from dtk_api import resources as r
 from dtk_api.task_wire import from_status, step_to_raw
 from kubectl_dtk import exit_codes
-from kubectl_dtk import task_ops as ops
-from kubectl_dtk import task_ops_views as views
-from kubectl_dtk.context import CommandError, Context
-from kubectl_dtk.instance_support import (
-    check_stream_output,
-    no_op,
-    print_object,
-    single_namespace,
-    task_of,
-    wants_object,
-)
-from kubectl_dtk.objects import as_list, emit, latest_task, require, short_id, stall_note, tasks_of
-from kubectl_dtk.shards import with_all_rows
-from kubectl_dtk.streaming import stream_task
-
-Flags = Callable[..., argparse.ArgumentParser]
+from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.objects import latest_task, require, short_id, stall_note, tasks_of
+from kubectl_dtk.api.shards import with_all_rows
+from kubectl_dtk.commands.common import Flags, Run, add_command, check_stream_output, single_namespace
+from kubectl_dtk.commands.tasks import ops
+from kubectl_dtk.commands.tasks import rows as views
+from kubectl_dtk.commands.tasks.lookup import task_of
+from kubectl_dtk.follow.stream import stream_task
+from kubectl_dtk.views.output import as_list, emit, no_op, print_object, wants_object
 
 
 def register(commands: Any, common_flags: Flags) -> None:
-    def add(name: str, run: Callable[[Context, argparse.Namespace], int], text: str, *,
-            streams: bool = False) -> argparse.ArgumentParser:
-        parser: argparse.ArgumentParser = commands.add_parser(
-            name, parents=[common_flags(streams=streams)], help=text, description=text[0].upper() + text[1:] + ".")
+    def add(name: str, run: Run, text: str, *, streams: bool = False) -> argparse.ArgumentParser:
+        parser = add_command(commands, common_flags, name, run, text, streams=streams)
         parser.add_argument("instance", metavar="SI", help="the service instance")
-        parser.set_defaults(run=run)
         return parser
 
     add("list-tasks", run_list_tasks, "the Tasks of a service instance, oldest first")

@@ -8,8 +8,8 @@ from typing import Any
 from dtk_api.resources import workflow_display_name
 from dtk_api.task_status import CommandResult, Step, StepError, TaskStatus
 from dtk_api.timefmt import parse_time
-from kubectl_dtk.objects import short_id
-from kubectl_dtk.task_ops import state_of
+from kubectl_dtk.api.objects import short_id
+from kubectl_dtk.commands.tasks.ops import state_of
 from kubectl_dtk.views.model import table_time
 from kubectl_dtk.views.printable import printable
 

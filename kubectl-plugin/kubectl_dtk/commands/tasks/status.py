@@ -12,12 +12,13 @@ from typing import Any
 
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
-from kubectl_dtk.context import CommandError, Context
-from kubectl_dtk.instance_support import single_namespace, task_of
-from kubectl_dtk.objects import latest_task_of, require, stall_note
-from kubectl_dtk.refresh import refresh_task, show_task, snapshot_code
-from kubectl_dtk.shards import with_all_rows
-from kubectl_dtk.streaming import stream_task
+from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.objects import latest_task_of, require, stall_note
+from kubectl_dtk.api.shards import with_all_rows
+from kubectl_dtk.commands.common import single_namespace
+from kubectl_dtk.commands.tasks.lookup import task_of
+from kubectl_dtk.follow.refresh import refresh_task, show_task, snapshot_code
+from kubectl_dtk.follow.stream import stream_task
 
 MODES = ("snapshot", "refresh", "stream")
 

@@ -1,0 +1,1 @@
+"""vappio's describe-task over the Tasks of a namespace."""
