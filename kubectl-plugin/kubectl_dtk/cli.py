@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from kubectl_dtk import exit_codes
 from kubectl_dtk.api.client import ApiError
 from kubectl_dtk.api.context import CommandError, Context
-from kubectl_dtk.commands import modules_for
+from kubectl_dtk.commands import COMMANDS, modules_for
 from kubectl_dtk.follow.watch import FollowTimeout
 
 
@@ -57,6 +57,17 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
                                      help="the command, one of:")
     for module in modules_for(command):
         module.register(commands, common_flags)
+    return parser
+
+
+def command_parser(command: str) -> argparse.ArgumentParser | None:
+    """The parser of one command alone (for completion); None for a command there is not."""
+    if command not in COMMANDS:
+        return None
+    commands = argparse.ArgumentParser(add_help=False).add_subparsers()
+    for module in modules_for(command):
+        module.register(commands, common_flags)
+    parser: argparse.ArgumentParser = commands.choices[command]
     return parser
 
 

@@ -29,7 +29,7 @@ class ApiError(RuntimeError):
 
 class DtkClient:
     def __init__(self, *, kubeconfig: str | None = None, context: str | None = None,
-                 namespace: str | None = None) -> None:
+                 namespace: str | None = None, timeout: float = REQUEST_TIMEOUT_SECONDS) -> None:
         try:
             connection = load_connection(kubeconfig, context)
         except (OSError, ValueError, KeyError, KubeconfigError) as error:
@@ -37,6 +37,7 @@ class DtkClient:
         std = StdTransport.supports(connection)
         self.transport = StdTransport(connection) if std else PykubeTransport(connection)
         self.namespace = namespace or connection.namespace
+        self.timeout = timeout  # seconds, for each request but a watch (which has its own)
 
     def _path(self, plural: str, name: str, all_namespaces: bool) -> str:
         scope = "" if all_namespaces else f"/namespaces/{self.namespace}"
@@ -44,11 +45,16 @@ class DtkClient:
 
     def _request(self, method: str, plural: str, *, name: str = "", params: Mapping[str, str] | None = None,
                  body: Mapping[str, Any] | None = None, all_namespaces: bool = False,
-                 timeout: float = REQUEST_TIMEOUT_SECONDS, content_type: str = "application/json") -> Response:
+                 timeout: float | None = None, content_type: str = "application/json") -> Response:
+        return self._send(method, self._path(plural, name, all_namespaces), params=params, body=body,
+                          timeout=self.timeout if timeout is None else timeout, content_type=content_type)
+
+    def _send(self, method: str, path: str, *, params: Mapping[str, str] | None, body: Mapping[str, Any] | None,
+              timeout: float, content_type: str = "application/json") -> Response:
         try:
             response = self.transport.request(
-                method, self._path(plural, name, all_namespaces), params=params or {},
-                body=None if body is None else json.dumps(body), content_type=content_type, timeout=timeout)
+                method, path, params=params or {}, body=None if body is None else json.dumps(body),
+                content_type=content_type, timeout=timeout)
         except OSError as error:  # refused, reset, TLS, timeouts (requests' errors are OSErrors too)
             raise ApiError(f"cannot reach the API server: {error}") from error
         if response.status_code >= 400:
@@ -71,6 +77,11 @@ class DtkClient:
 
     def delete(self, plural: str, name: str) -> Body:
         return cast(Body, self._request("delete", plural, name=name).json())
+
+    def namespace_names(self) -> tuple[str, ...]:
+        """The cluster's namespaces (for completing -n; needs `list namespaces`)."""
+        found = self._send("get", "/api/v1/namespaces", params=None, body=None, timeout=self.timeout).json()
+        return tuple(str(item["metadata"]["name"]) for item in found.get("items", []))
 
     def watch(self, plural: str, *, name: str, resource_version: str, timeout_seconds: int) -> Iterator[Body]:
         """One watch connection on one object; ends when the server closes it after the timeout."""

@@ -95,6 +95,12 @@ def _in_cluster() -> Connection:
                       user={"tokenFile": str(SERVICE_ACCOUNT / "token")}, namespace=namespace)
 
 
+def context_names(kubeconfig: str | None = None) -> list[str]:
+    """The contexts the kubeconfig files name (for completing --context)."""
+    paths = _paths(kubeconfig)
+    return sorted(_merged(paths)["contexts"]) if paths else []
+
+
 def load_connection(kubeconfig: str | None = None, context: str | None = None) -> Connection:
     """kubectl's refusals of a malformed kubeconfig, each in one line naming the file."""
     paths = _paths(kubeconfig)
