@@ -11,10 +11,9 @@ import sys
 from collections.abc import Sequence
 
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.client import ApiError
-from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import ApiError, CommandError
 from kubectl_dtk.commands import COMMANDS, modules_for
-from kubectl_dtk.follow.watch import FollowTimeout
 
 
 def common_flags(*, streams: bool = False) -> argparse.ArgumentParser:
@@ -90,9 +89,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     except ApiError as error:
         ctx.warn(f"error: {error}")
         return exit_codes.NOT_FOUND if error.not_found else exit_codes.USAGE_OR_API
-    except FollowTimeout as error:
-        ctx.warn(f"error: {error}")
-        return exit_codes.TIMEOUT
     except KeyboardInterrupt:
         return exit_codes.INTERRUPTED
     except BrokenPipeError:  # `kubectl dtk ... | head`: the reader left; so do we, quietly

@@ -10,3 +10,8 @@ USAGE_OR_API: Final = 2  # bad flags, or the API server said no
 TIMEOUT: Final = 3  # --timeout passed before the awaited outcome
 NOT_FOUND: Final = 4  # the named object does not exist
 INTERRUPTED: Final = 130  # Ctrl-C: the shell convention (128 + SIGINT), left quietly
+
+
+def of_outcome(state: str) -> int:
+    """A finished Task's exit code: 0 when it succeeded, 1 when it failed or was cancelled."""
+    return OK if state == "succeeded" else TASK_FAILED

@@ -16,8 +16,9 @@ import yaml
 
 from dtk_api import resources as r
 from dtk_api.task_wire import from_status
-from kubectl_dtk.api.client import ApiError, DtkClient
+from kubectl_dtk.api.client import DtkClient
 from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import ApiError
 from kubectl_dtk.follow.stream import stream_task
 from kubectl_dtk.views.table import render_task_table
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kubectl_dtk.views.table import render_box_table
+from kubectl_dtk.views.box import render_box_table
 from plugin.seed_listings import LIST_ASSEMBLIES
 from plugin.seed_listings import LS_DEPLOYING as LS
 

@@ -25,7 +25,7 @@ from kubectl_dtk.commands.instances.rows import (
     with_namespaces,
 )
 from kubectl_dtk.commands.tasks.rows import TASK_HEADERS, task_row
-from kubectl_dtk.views.table import render_box_table
+from kubectl_dtk.views.box import render_box_table
 from plugin.seed_listings import LIST_ASSEMBLIES, LS_DEPLOYED, LS_DEPLOYING, LS_WITH_STAGED
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"

@@ -13,11 +13,11 @@ from seed_task import clock, seed_task, with_failure
 from dtk_api import task_wire
 from dtk_api.task_status import TaskStatus
 from kubectl_dtk.follow import refresh
+from kubectl_dtk.views.box import render_box_table
 from kubectl_dtk.views.live import Frame
 from kubectl_dtk.views.live_progress import ProgressLines
 from kubectl_dtk.views.live_window import fit_table, focus_row
 from kubectl_dtk.views.model import TASK_TABLE_HEADERS, task_table
-from kubectl_dtk.views.table import render_box_table
 
 NOW = clock("17:30:00.000")
 

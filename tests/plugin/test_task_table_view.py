@@ -11,8 +11,8 @@ import pytest
 from seed_task import clock, seed_task, with_failure
 
 from dtk_api.task_status import Step, TaskStatus
-from kubectl_dtk.views.model import table_time
 from kubectl_dtk.views.table import render_task_table
+from kubectl_dtk.views.times import table_time
 
 SEEDS = Path(__file__).resolve().parents[3] / "shared" / "seeds"
 

@@ -12,19 +12,12 @@ from collections.abc import Iterator, Mapping
 from typing import Any, cast
 
 from dtk_api import resources as r
+from kubectl_dtk.api.errors import ApiError
 from kubectl_dtk.api.kubeconfig import KubeconfigError, load_connection
 from kubectl_dtk.api.transport import PykubeTransport, Response, StdTransport
 
 Body = dict[str, Any]
 REQUEST_TIMEOUT_SECONDS = 30.0
-
-
-class ApiError(RuntimeError):
-    """The API answered with an error (exit code 2), or the object is missing (exit code 4)."""
-
-    def __init__(self, message: str, *, not_found: bool = False) -> None:
-        super().__init__(message)
-        self.not_found = not_found
 
 
 class DtkClient:
@@ -78,10 +71,14 @@ class DtkClient:
     def delete(self, plural: str, name: str) -> Body:
         return cast(Body, self._request("delete", plural, name=name).json())
 
+    def read(self, path: str, *, params: Mapping[str, str] | None = None) -> Body:
+        """GET of any API path (`/api/v1/namespaces`, `/apis/apps/v1/deployments`): for the few
+        reads outside kube-dtk's own kinds."""
+        return cast(Body, self._send("get", path, params=params, body=None, timeout=self.timeout).json())
+
     def namespace_names(self) -> tuple[str, ...]:
         """The cluster's namespaces (for completing -n; needs `list namespaces`)."""
-        found = self._send("get", "/api/v1/namespaces", params=None, body=None, timeout=self.timeout).json()
-        return tuple(str(item["metadata"]["name"]) for item in found.get("items", []))
+        return tuple(str(item["metadata"]["name"]) for item in self.read("/api/v1/namespaces").get("items", []))
 
     def watch(self, plural: str, *, name: str, resource_version: str, timeout_seconds: int) -> Iterator[Body]:
         """One watch connection on one object; ends when the server closes it after the timeout."""

@@ -9,8 +9,9 @@ from dtk_api import resources as r
 from dtk_api.conditions import STALLED
 from dtk_api.ordering import queue_key
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.client import ApiError, Body
-from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.client import Body
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import ApiError, CommandError
 
 KIND_LABELS = {r.ASSEMBLY_PLURAL: "assembly", r.INSTANCE_PLURAL: "service instance", r.TASK_PLURAL: "task"}
 # A table ID is 8 hex digits; shorter prefixes would too often match several objects.

@@ -16,13 +16,14 @@ from types import ModuleType
 # command -> the module (in this package) that registers it; `--help` lists the modules' commands
 # in this order: a user's path from an assembly to a Task's detail
 COMMANDS: dict[str, str] = {
-    "list-assemblies": "instances.listing", "ls": "instances.listing", "list-nodes": "instances.listing",
+    "list-assemblies": "instances.listing", "ls": "instances.listing", "list-nodes": "instances.nodes",
     "deploy": "instances.deploy", "stage": "instances.deploy",
     "start": "instances.lifecycle", "stop": "instances.lifecycle", "delete-and-destroy": "instances.lifecycle",
     "task-status": "tasks.status",
     "list-tasks": "tasks.manage", "converge": "tasks.manage", "exec": "tasks.manage", "cancel-task": "tasks.manage",
-    "task-action-detail": "tasks.manage",
+    "task-action-detail": "tasks.action_detail",
     "describe-task": "describe.task",
+    "version": "version.versions",
 }
 
 

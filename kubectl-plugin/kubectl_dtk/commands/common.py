@@ -7,7 +7,8 @@ from collections.abc import Callable
 from typing import Any
 
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import CommandError
 
 Flags = Callable[..., argparse.ArgumentParser]
 Run = Callable[[Context, argparse.Namespace], int]

@@ -111,8 +111,8 @@ def _rows(client: DtkClient, instance: str, task_ref: str) -> Answer:
     if not chosen:
         return Answer((), NO_FILES)
     steps = (with_all_rows(client, chosen[-1]).get("status") or {}).get("steps") or []
-    return Answer([Candidate(str(s.get("index")), _row_text(s)) for s in steps if isinstance(s, Mapping)],
-                  NO_FILES | KEEP_ORDER)
+    numbered = [step for step in steps if isinstance(step, Mapping) and step.get("index")]  # the top row has none
+    return Answer([Candidate(str(step["index"]), _row_text(step)) for step in numbered], NO_FILES | KEEP_ORDER)
 
 
 def _row_text(step: Mapping[str, Any]) -> str:

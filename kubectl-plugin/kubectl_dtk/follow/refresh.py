@@ -16,8 +16,6 @@ from dtk_api.task_wire import from_status
 from kubectl_dtk import exit_codes
 from kubectl_dtk.api.client import Body
 from kubectl_dtk.api.context import Context
-from kubectl_dtk.follow.lines import follow_with_lines
-from kubectl_dtk.follow.stream import outcome_code
 from kubectl_dtk.follow.watch import is_finished
 from kubectl_dtk.views.model import task_table
 from kubectl_dtk.views.output import emit
@@ -51,7 +49,7 @@ def refresh_task(ctx: Context, task: Body, *, timeout: float | None, summarize: 
     if not is_finished(task):  # a finished Task is shown at once: nothing to watch, no rich
         task = _follow(ctx, task, timeout=timeout, summarize=summarize)
     show_task(ctx, task, summarize=summarize)
-    return outcome_code(str((task.get("status") or {}).get("state", "")))
+    return exit_codes.of_outcome(str((task.get("status") or {}).get("state", "")))
 
 
 def _follow(ctx: Context, task: Body, *, timeout: float | None, summarize: bool) -> Body:
@@ -59,6 +57,8 @@ def _follow(ctx: Context, task: Body, *, timeout: float | None, summarize: bool)
         from kubectl_dtk.follow.live import watch_live
 
         return watch_live(ctx, task, timeout=timeout, summarize=summarize)
+    from kubectl_dtk.follow.lines import follow_with_lines  # its threads only when following
+
     # With -o json|yaml stdout is for the object alone: the progress goes to stderr.
     lines_out = ctx.out if ctx.output == "table" else ctx.err
     name = str(task["metadata"]["name"])
@@ -93,4 +93,4 @@ def task_note(name: str, status: TaskStatus) -> str:
 
 def snapshot_code(task: Body) -> int:
     """A finished Task's outcome; a running one is not a failure (yet)."""
-    return outcome_code(str(task["status"]["state"])) if is_finished(task) else exit_codes.OK
+    return exit_codes.of_outcome(str(task["status"]["state"])) if is_finished(task) else exit_codes.OK

@@ -12,10 +12,6 @@ from kubectl_dtk.follow.watch import follow_task
 from kubectl_dtk.views.stream import StreamPrinter
 
 
-def outcome_code(state: str) -> int:
-    return exit_codes.OK if state == "succeeded" else exit_codes.TASK_FAILED
-
-
 def stream_task(ctx: Context, name: str, *, timeout: float | None = None, jsonl: bool = False) -> int:
     """Replays finished stages from stage 1, then follows live; returns the outcome's exit code.
     Raises FollowTimeout (exit 3) when `timeout` seconds pass first."""
@@ -35,4 +31,4 @@ def stream_task(ctx: Context, name: str, *, timeout: float | None = None, jsonl:
         if text:
             ctx.out.write(text)
             ctx.out.flush()
-    return outcome_code(str((task.get("status") or {}).get("state", "")))
+    return exit_codes.of_outcome(str((task.get("status") or {}).get("state", "")))

@@ -10,7 +10,9 @@ from http.client import HTTPException
 
 from dtk_api import resources as r
 from dtk_api.task_status import TERMINAL_TASK_STATES
-from kubectl_dtk.api.client import ApiError, Body, DtkClient
+from kubectl_dtk import exit_codes
+from kubectl_dtk.api.client import Body, DtkClient
+from kubectl_dtk.api.errors import ApiError, CommandError
 from kubectl_dtk.api.shards import is_sharded, shard_rows, with_rows
 
 # A watch connection lasts at most this long (seconds); when it ends quietly the current
@@ -22,8 +24,11 @@ RECONNECT_PAUSE_SECONDS = (0.2, 0.5, 1.0, 2.0, 5.0)
 SHARD_REFRESH_SECONDS = 1.0
 
 
-class FollowTimeout(TimeoutError):
+class FollowTimeout(CommandError):
     """The caller's --timeout passed before the Task ended (exit code 3)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, exit_codes.TIMEOUT)
 
 
 def is_finished(task: Body) -> bool:

@@ -15,10 +15,11 @@ from rich.console import Console, ConsoleOptions, RenderResult
 from rich.text import Text
 
 from dtk_api.task_status import TaskStatus
+from kubectl_dtk.views.box import render_box_table
 from kubectl_dtk.views.live_progress import where_it_is
 from kubectl_dtk.views.live_window import fit_table, focus_row
-from kubectl_dtk.views.model import TASK_TABLE_HEADERS, as_utc, task_table
-from kubectl_dtk.views.table import render_box_table
+from kubectl_dtk.views.model import TASK_TABLE_HEADERS, task_table
+from kubectl_dtk.views.times import as_utc
 
 
 @dataclass(frozen=True)

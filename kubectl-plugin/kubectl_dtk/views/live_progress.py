@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from dtk_api.task_status import Step, TaskStatus, progress, stages
-from kubectl_dtk.views.model import as_utc, table_duration
+from kubectl_dtk.views.model import table_duration
+from kubectl_dtk.views.times import as_utc
 
 # Rows deeper than stages are worth a line only when they went wrong.
 _FAILED = frozenset({"failed", "preconditions_failed"})

@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
 
 from dtk_api.task_status import Step, StepError, TaskStatus
+from kubectl_dtk.views.times import table_time
 
 TASK_TABLE_HEADERS = ("TASK TYPE", "STATUS", "NODE", "DURATION", "STARTED AT", "ENDED AT")
 GROUP_KIND = "configure_nodegroup"
@@ -46,16 +46,6 @@ class ErrorEntry:
 class TaskTable:
     rows: tuple[TableRow, ...]
     errors: tuple[ErrorEntry, ...]
-
-
-def as_utc(moment: datetime) -> datetime:
-    """A naive time is taken as UTC (as dtk_api.timefmt does), not as the viewer's local time."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
-
-
-def table_time(moment: datetime | None) -> str:
-    """DTK's `%H:%M:%S %d/%m/%y` in UTC; strftime drops the milliseconds (truncation, not rounding)."""
-    return as_utc(moment).strftime("%H:%M:%S %d/%m/%y") if moment else ""
 
 
 def table_duration(step: Step) -> str:

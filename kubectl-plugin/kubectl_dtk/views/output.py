@@ -8,7 +8,7 @@ from typing import Any
 
 from kubectl_dtk import exit_codes
 from kubectl_dtk.api.context import Context
-from kubectl_dtk.views.table import render_box_table
+from kubectl_dtk.views.box import render_box_table
 
 
 def as_list(items: Sequence[Any]) -> dict[str, Any]:

@@ -21,9 +21,9 @@ from kubectl_dtk.views.events import (
     TaskStart,
     stream_events,
 )
-from kubectl_dtk.views.model import as_utc
 from kubectl_dtk.views.printable import printable
 from kubectl_dtk.views.stream_json import render_event_json
+from kubectl_dtk.views.times import as_utc
 
 BRACKET = "=" * 25
 STAGE_OPENING = "=" * 60

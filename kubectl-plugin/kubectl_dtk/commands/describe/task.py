@@ -16,8 +16,9 @@ from typing import Any
 from dtk_api import resources as r
 from dtk_api.ordering import queue_key
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.client import ApiError, Body
-from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.client import Body
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import ApiError, CommandError
 from kubectl_dtk.api.objects import is_id_of
 from kubectl_dtk.follow.watch import is_finished
 from kubectl_dtk.views.describe import NewMessages, described, render, shown_kinds

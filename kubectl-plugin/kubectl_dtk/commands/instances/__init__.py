@@ -1,2 +1,2 @@
-"""Assemblies and service instances: listing (list-assemblies, ls, list-nodes), deploy (deploy,
-stage) and lifecycle (start, stop, delete-and-destroy), with the helpers only they use."""
+"""Assemblies and service instances: listing (list-assemblies, ls), nodes (list-nodes), deploy
+(deploy, stage) and lifecycle (start, stop, delete-and-destroy), with the helpers only they use."""

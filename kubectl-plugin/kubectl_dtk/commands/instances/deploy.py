@@ -13,7 +13,6 @@ from kubectl_dtk import exit_codes
 from kubectl_dtk.api.context import Context
 from kubectl_dtk.commands.common import Flags, add_command, check_stream_output, single_namespace
 from kubectl_dtk.commands.instances import deploy_spec as d
-from kubectl_dtk.follow.stream import stream_task
 from kubectl_dtk.views.output import print_object, wants_object
 
 
@@ -68,6 +67,8 @@ def run_deploy(ctx: Context, args: argparse.Namespace) -> int:
     ctx.out.flush()
     # follow_task reads a zero timeout as "none": what is used up leaves a token millisecond, not forever
     left = None if args.timeout is None else max(0.001, args.timeout - (time.monotonic() - started))
+    from kubectl_dtk.follow.stream import stream_task  # only with -s: a plain deploy stays light
+
     return stream_task(ctx, str(task["metadata"]["name"]), timeout=left, jsonl=ctx.output == "jsonl")
 
 

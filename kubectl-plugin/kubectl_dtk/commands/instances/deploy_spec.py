@@ -16,8 +16,9 @@ from typing import Any
 
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.client import ApiError, Body
-from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.client import Body
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import ApiError, CommandError
 from kubectl_dtk.api.objects import match_ref, short_id, stalled_message, tasks_of
 from kubectl_dtk.commands.instances.polling import poll_until
 

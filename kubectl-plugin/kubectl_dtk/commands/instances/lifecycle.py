@@ -14,8 +14,8 @@ from typing import Any, TextIO
 
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.client import ApiError
-from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import ApiError, CommandError
 from kubectl_dtk.api.objects import require
 from kubectl_dtk.api.shards import with_all_nodes
 from kubectl_dtk.commands.common import Flags, add_command, single_namespace

@@ -1,5 +1,5 @@
-"""Listing: list-assemblies, ls, list-nodes (SPEC section 8). Fetch here, decide in rows.py, draw
-in views/table.py."""
+"""Listing: list-assemblies and ls (SPEC section 8). Fetch here, decide in rows.py, draw in
+views/box.py."""
 
 from __future__ import annotations
 
@@ -9,22 +9,17 @@ from typing import Any
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
 from kubectl_dtk.api.context import Context
-from kubectl_dtk.api.objects import require, stall_note
-from kubectl_dtk.api.shards import with_all_nodes
-from kubectl_dtk.commands.common import Flags, add_command, single_namespace
+from kubectl_dtk.api.objects import stall_note
+from kubectl_dtk.commands.common import Flags, add_command
 from kubectl_dtk.commands.instances.rows import (
     ASSEMBLY_HEADERS,
     INSTANCE_HEADERS,
-    NODE_HEADERS,
     assembly_row,
     instance_row,
     listing_order,
-    node_rows,
     with_namespaces,
 )
 from kubectl_dtk.views.output import as_list, emit
-
-SI_HELP = "the service instance's name (as ls shows it)"
 
 
 def register(commands: Any, common_flags: Flags) -> None:
@@ -32,8 +27,6 @@ def register(commands: Any, common_flags: Flags) -> None:
                 "assemblies, optionally of one module").add_argument(
         "module", metavar="MODULE", nargs="?", help="only this service module (spec.module, e.g. bigtop:spark)")
     add_command(commands, common_flags, "ls", run_ls, "service instances (-A: in every namespace)")
-    add_command(commands, common_flags, "list-nodes", run_list_nodes, "the nodes of a service instance").add_argument(
-        "instance", metavar="SI", help=SI_HELP)
 
 
 def _listed(ctx: Context, plural: str) -> list[dict[str, Any]]:
@@ -62,11 +55,4 @@ def run_ls(ctx: Context, args: argparse.Namespace) -> int:
             note = stall_note(item, qualified=ctx.all_namespaces)
             if note:
                 ctx.warn(note)
-    return exit_codes.OK
-
-
-def run_list_nodes(ctx: Context, args: argparse.Namespace) -> int:
-    single_namespace(ctx, args.command)
-    instance = with_all_nodes(ctx.client, require(ctx, r.INSTANCE_PLURAL, args.instance))
-    emit(ctx, headers=NODE_HEADERS, rows=node_rows(instance), objects=(instance.get("status") or {}).get("nodes", []))
     return exit_codes.OK

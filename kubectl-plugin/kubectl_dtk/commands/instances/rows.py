@@ -12,7 +12,7 @@ from typing import Any
 
 from dtk_api.timefmt import parse_time
 from kubectl_dtk.api.objects import short_id, stalled_message
-from kubectl_dtk.views.model import table_time
+from kubectl_dtk.views.times import table_time
 
 ASSEMBLY_HEADERS = ("ID", "ASSEMBLY NAME", "NODES", "DESCRIPTION")
 INSTANCE_HEADERS = ("ID", "ASSEMBLY NAME", "STATUS", "LAST RUN", "ASSEMBLY TEMPLATE", "TARGET", "# NODES",

@@ -1,2 +1,2 @@
-"""Tasks of a service instance: status (task-status) and manage (list-tasks, converge, exec,
-cancel-task, task-action-detail), with the helpers only they use."""
+"""Tasks of a service instance: status (task-status), manage (list-tasks, converge, exec,
+cancel-task) and action_detail (task-action-detail), with the helpers only they use."""

@@ -7,8 +7,8 @@ from typing import Any
 
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.client import ApiError
-from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import ApiError, CommandError
 from kubectl_dtk.api.objects import match_ref, tasks_of
 
 

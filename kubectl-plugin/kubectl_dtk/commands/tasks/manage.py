@@ -1,5 +1,5 @@
-"""Tasks of a service instance: list-tasks, converge, exec, cancel-task, task-action-detail (SPEC
-section 8). Fetch here, decide in ops.py, draw in rows.py and views/table.py."""
+"""Tasks of a service instance: list-tasks, converge, exec, cancel-task (SPEC section 8). Fetch
+here, decide in ops.py, draw in rows.py and views/box.py."""
 
 from __future__ import annotations
 
@@ -8,16 +8,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from dtk_api import resources as r
-from dtk_api.task_wire import from_status, step_to_raw
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.context import CommandError, Context
-from kubectl_dtk.api.objects import latest_task, require, short_id, stall_note, tasks_of
-from kubectl_dtk.api.shards import with_all_rows
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.objects import require, short_id, stall_note, tasks_of
 from kubectl_dtk.commands.common import Flags, Run, add_command, check_stream_output, single_namespace
 from kubectl_dtk.commands.tasks import ops
-from kubectl_dtk.commands.tasks import rows as views
 from kubectl_dtk.commands.tasks.lookup import task_of
-from kubectl_dtk.follow.stream import stream_task
+from kubectl_dtk.commands.tasks.rows import TASK_HEADERS, task_row
 from kubectl_dtk.views.output import as_list, emit, no_op, print_object, wants_object
 
 
@@ -34,10 +31,6 @@ def register(commands: Any, common_flags: Flags) -> None:
     execute.add_argument("params", metavar="k=v,...", nargs="*", help="the workflow's params")
     cancel = add("cancel-task", run_cancel, "cancel the given Task, or the running one")
     cancel.add_argument("task", metavar="TASK", nargs="?", help="its name or the ID list-tasks shows")
-    detail = add("task-action-detail", run_action_detail, "every command of one row of a Task, with its output")
-    detail.add_argument("index", metavar="INDEX", help="the row's index in task-status (7.1; a stage: 7)")
-    detail.add_argument("--task", metavar="T", help="this Task (its name or the ID list-tasks shows) instead of "
-                        "the latest one")
 
 
 def _creating(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -53,7 +46,7 @@ def run_list_tasks(ctx: Context, args: argparse.Namespace) -> int:
     single_namespace(ctx, args.command)
     instance = require(ctx, r.INSTANCE_PLURAL, args.instance)
     tasks = tasks_of(ctx, args.instance)
-    emit(ctx, headers=views.TASK_HEADERS, rows=[views.task_row(t) for t in tasks], objects=as_list(tasks))
+    emit(ctx, headers=TASK_HEADERS, rows=[task_row(t) for t in tasks], objects=as_list(tasks))
     note = stall_note(instance, shown_task=str(tasks[-1]["metadata"]["name"]) if tasks else "")
     if note and ctx.output == "table":  # `0 rows in set` alone would not say that none will come
         ctx.warn(note)
@@ -82,6 +75,8 @@ def _run_new_task(ctx: Context, args: argparse.Namespace, *, workflow: str, para
     if not args.stream_results:
         return exit_codes.OK
     ctx.out.flush()
+    from kubectl_dtk.follow.stream import stream_task  # only with -s: list-tasks and cancel-task stay light
+
     return stream_task(ctx, name, timeout=args.timeout, jsonl=ctx.output == "jsonl")
 
 
@@ -114,23 +109,4 @@ def run_cancel(ctx: Context, args: argparse.Namespace) -> int:
         print_object(ctx, patched)
     else:
         ctx.say(f"task {name} ({state}): cancel requested; the operator kills its running commands")
-    return exit_codes.OK
-
-
-def run_action_detail(ctx: Context, args: argparse.Namespace) -> int:
-    single_namespace(ctx, args.command)
-    if args.task:
-        require(ctx, r.INSTANCE_PLURAL, args.instance)
-        task = task_of(ctx, args.instance, args.task)
-    else:
-        task = latest_task(ctx, args.instance)
-    task = with_all_rows(ctx.client, dict(task))
-    steps = views.detail_steps(from_status(task.get("status") or {}), args.index)
-    if steps is None:
-        raise CommandError(f"Task action with identifier '{args.index}' does not exist for this service instance "
-                           f"(task {task['metadata']['name']})", exit_codes.NOT_FOUND)
-    if wants_object(ctx):
-        print_object(ctx, [step_to_raw(s) for s in steps if s.results or s.errors])
-        return exit_codes.OK
-    ctx.out.write(views.render_action_detail(steps) or views.nothing_ran_text(steps[0]))
     return exit_codes.OK

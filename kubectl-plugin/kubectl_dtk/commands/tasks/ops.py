@@ -10,7 +10,7 @@ from dtk_api.task_status import TERMINAL_TASK_STATES
 from dtk_api.templating import SAFE_PARAM_VALUE
 from kubectl_dtk import exit_codes
 from kubectl_dtk.api.client import Body
-from kubectl_dtk.api.context import CommandError
+from kubectl_dtk.api.errors import CommandError
 
 PARAMS_SYNTAX = "expected k=v pairs separated by commas (k=v,k2=v2)"
 

@@ -12,13 +12,12 @@ from typing import Any
 
 from dtk_api import resources as r
 from kubectl_dtk import exit_codes
-from kubectl_dtk.api.context import CommandError, Context
+from kubectl_dtk.api.context import Context
+from kubectl_dtk.api.errors import CommandError
 from kubectl_dtk.api.objects import latest_task_of, require, stall_note
 from kubectl_dtk.api.shards import with_all_rows
 from kubectl_dtk.commands.common import single_namespace
 from kubectl_dtk.commands.tasks.lookup import task_of
-from kubectl_dtk.follow.refresh import refresh_task, show_task, snapshot_code
-from kubectl_dtk.follow.stream import stream_task
 
 MODES = ("snapshot", "refresh", "stream")
 
@@ -62,8 +61,13 @@ def run(ctx: Context, args: argparse.Namespace) -> int:
     note = stall_note(instance, shown_task=str(task["metadata"]["name"]))
     if note:  # a Task can look fine while its instance is stuck (a spec the operator refuses)
         ctx.warn(note)
+    # Each mode imports only what it draws with (and completion, which reads this module's flags, none).
     if mode == "stream":
+        from kubectl_dtk.follow.stream import stream_task
+
         return stream_task(ctx, task["metadata"]["name"], timeout=args.timeout, jsonl=ctx.output == "jsonl")
+    from kubectl_dtk.follow.refresh import refresh_task, show_task, snapshot_code
+
     if mode == "refresh":
         return refresh_task(ctx, task, timeout=args.timeout, summarize=args.summarize)
     show_task(ctx, task, summarize=args.summarize)
