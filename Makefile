@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo demo-ec2 test lint unit e2e bench clean reference
+.PHONY: install demo demo-ec2 test lint unit e2e bench clean reference plugin-archive
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -38,6 +38,13 @@ reference: install
 	$(BIN)/ruff check tools
 	$(BIN)/mypy --strict tools/gen_reference.py
 	$(BIN)/python tools/gen_reference.py
+
+# The release archive krew installs the plugin from (dist/kubectl-dtk-vVERSION.tar.gz, reproducible),
+# and plugins/dtk.yaml, krew's manifest for it (tests/plugin/test_krew_manifest.py checks it as krew does).
+plugin-archive: install
+	$(BIN)/ruff check tools
+	$(BIN)/mypy --strict tools/plugin_archive.py
+	$(BIN)/python tools/plugin_archive.py --manifest plugins/dtk.yaml
 
 bench: install
 	$(BIN)/python bench/run_all.py

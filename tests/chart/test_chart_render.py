@@ -21,6 +21,7 @@ import pytest
 import yaml
 
 import dtk_operator.__main__ as dtk_operator_cli
+from kubectl_dtk.commands.version import versions
 
 ROOT = Path(__file__).resolve().parents[2]
 CHART = ROOT / "helm" / "dtk-operator"
@@ -110,6 +111,21 @@ def test_the_default_image_is_the_one_make_image_builds(chart: helm_python.Chart
     version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
     assert chart.metadata["appVersion"] == version
     assert operator_container(render(chart, {}))["image"] == f"localhost/dtk-operator:{version}"  # image/common.sh
+
+
+def test_kubectl_dtk_version_finds_the_charts_operator_by_its_labels(chart: helm_python.Chart) -> None:
+    """`kubectl dtk version --server` lists Deployments by OPERATOR_SELECTOR and reads their
+    version label and image: the chart's Deployment must carry what it looks for."""
+    version = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
+    deployment = one(render(chart, {"replicas": 2}), "Deployment")
+    key, value = versions.OPERATOR_SELECTOR.split("=")
+    assert deployment["metadata"]["labels"][key] == value
+    found = versions.operator_entry({**deployment, "status": {"readyReplicas": 1}})
+    assert found == {"namespace": NAMESPACE, "name": deployment["metadata"]["name"], "version": version,
+                     "image": f"localhost/dtk-operator:{version}", "replicas": 2, "readyReplicas": 1}
+    assert versions.version_text({"clientVersion": version, "operators": [found], "crds": []}) == (
+        f"Client Version: v{version}\nOperator Version: v{version} ({NAMESPACE}/{deployment['metadata']['name']}, "
+        f"image localhost/dtk-operator:{version}, 1/2 ready)\n")
 
 
 def test_the_pod_is_hardened(chart: helm_python.Chart) -> None:
