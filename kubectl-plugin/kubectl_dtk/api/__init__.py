@@ -1,2 +1,2 @@
 """Talking to the Kubernetes API: the kubeconfig, the HTTP transport, the client, the objects
-and their shards, and the Context every command gets. Nothing here prints or imports the layers above."""
+and their shards, and the Context every command gets. Nothing here imports the layers above."""
