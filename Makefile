@@ -15,7 +15,15 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP)
 
-demo: install
+# Byte-code for the source roots, as pip writes it for every installed package: with the editable
+# install and PYTHONDONTWRITEBYTECODE set (as on these machines), every `kubectl-dtk` and operator
+# process would otherwise compile every module it imports, each time it starts. Python checks each
+# file's time, so code edited later is compiled afresh, never run stale.
+.PHONY: bytecode
+bytecode: $(STAMP)
+	$(BIN)/python -m compileall -q operator kubectl-plugin > /dev/null
+
+demo: install bytecode
 	$(BIN)/dtk-operator sandbox --dir .dtk-sandbox --demo examples/spark-cluster.yaml
 
 lint: install
@@ -27,7 +35,7 @@ lint: install
 # TEST_WORKERS pytest-xdist workers (each with its own API emulator; every test has its own
 # namespace and folders): most of their time is spent waiting on operators and steps.
 TEST_WORKERS ?= 2
-test: lint
+test: lint bytecode
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: treating it as a failure"; exit 1; fi; \
 	exit $$rc
@@ -46,7 +54,7 @@ plugin-archive: install
 	$(BIN)/mypy --strict tools/plugin_archive.py
 	$(BIN)/python tools/plugin_archive.py --manifest plugins/dtk.yaml
 
-bench: install
+bench: install bytecode
 	$(BIN)/python bench/run_all.py
 
 clean:

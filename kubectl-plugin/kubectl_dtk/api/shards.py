@@ -9,8 +9,6 @@ from collections.abc import Mapping
 from typing import Any
 
 from dtk_api import resources as r
-from dtk_api.node_shards import merge_nodes
-from dtk_api.sharding import merge
 from kubectl_dtk.api.client import Body, DtkClient
 
 
@@ -40,6 +38,9 @@ def shard_rows(client: DtkClient, task: Body) -> list[list[Any]]:
 
 
 def with_rows(task: Body, rows: list[list[Any]]) -> Body:
+    # The merge code only for a big object: its dataclasses cost every small one ~15 ms of start-up.
+    from dtk_api.sharding import merge
+
     status = task.get("status") or {}
     steps: list[Any] = merge(status.get("steps") or [], rows)
     return {**task, "status": {**status, "steps": steps}}
@@ -50,6 +51,8 @@ def with_all_nodes(client: DtkClient, instance: Body) -> Body:
     status = instance.get("status") or {}
     if not status.get("nodeShards"):
         return instance
+    from dtk_api.node_shards import merge_nodes  # as in with_rows
+
     shards = _owned(client, r.NODE_SHARD_PLURAL, r.INSTANCE_LABEL, instance)
     nodes: list[Any] = merge_nodes(status.get("nodes") or [], [s.get("nodes") or [] for s in shards])
     return {**instance, "status": {**status, "nodes": nodes}}
