@@ -1,4 +1,4 @@
--- Argo CD health check for dtk.io/Assembly (kube-dtk SPEC section 6).
+-- Argo CD health check for dtk.io/Assembly (the conditions in docs/reference.md).
 -- Lua 5.1 as Argo CD's gopher-lua runs it, with no standard library beyond the base functions.
 --   Healthy      Ready True (the Assembly is valid) for the current generation
 --   Progressing  no status, generation not observed

@@ -1,4 +1,4 @@
--- Argo CD health check for dtk.io/ServiceInstance (kube-dtk SPEC section 6).
+-- Argo CD health check for dtk.io/ServiceInstance (the conditions in docs/reference.md).
 -- Lua 5.1 as Argo CD's gopher-lua runs it, with no standard library beyond the base functions
 -- (argocd-cm scripts run without string/math/io unless useOpenLibs is set).
 --   Healthy      Ready True and status.observedGeneration == metadata.generation

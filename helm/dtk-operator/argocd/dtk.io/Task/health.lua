@@ -1,4 +1,4 @@
--- Argo CD health check for dtk.io/Task (kube-dtk SPEC section 6).
+-- Argo CD health check for dtk.io/Task (the conditions in docs/reference.md).
 -- Lua 5.1 as Argo CD's gopher-lua runs it, with no standard library beyond the base functions.
 --   Healthy      state succeeded
 --   Progressing  no status, pending, executing
