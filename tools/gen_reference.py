@@ -39,7 +39,7 @@ METADATA_DESCRIPTION = "Standard Kubernetes object metadata (`name`, `namespace`
 RENDERED = frozenset({
     "type", "description", "properties", "items", "additionalProperties", "required", "default", "enum",
     "pattern", "format", "nullable", "minLength", "maxLength", "minimum", "maximum", "minItems", "maxItems",
-    "x-kubernetes-list-type", "x-kubernetes-list-map-keys", "x-kubernetes-validations",
+    "maxProperties", "x-kubernetes-list-type", "x-kubernetes-list-map-keys", "x-kubernetes-validations",
 })
 
 Schema = Mapping[str, Any]
@@ -127,6 +127,8 @@ def bounds_of(schema: Schema) -> tuple[str, ...]:
         found.append("length " + _range(schema.get("minLength"), schema.get("maxLength")))
     if "minItems" in schema or "maxItems" in schema:
         found.append(_range(schema.get("minItems"), schema.get("maxItems"), "items"))
+    if "maxProperties" in schema:
+        found.append(_range(None, schema["maxProperties"], "entries"))
     if "pattern" in schema:
         found.append(f"pattern `{schema['pattern']}`")
     list_type = schema.get("x-kubernetes-list-type")

@@ -16,6 +16,13 @@ INSTANCE_KIND: Final = "ServiceInstance"
 INSTANCE_PLURAL: Final = "serviceinstances"
 TASK_KIND: Final = "Task"
 TASK_PLURAL: Final = "tasks"
+# Cluster-scoped and admin-owned: where and as whom an instance's nodes run (dtk_api/targets.py).
+TARGET_KIND: Final = "Target"
+TARGET_PLURAL: Final = "targets"
+# "true" marks the default Target of the namespaces it allows, as StorageClass's annotation does.
+DEFAULT_TARGET_ANNOTATION: Final = f"{GROUP}/is-default-target"
+# Keeps a Target while instances use it (as kubernetes.io/pvc-protection keeps a claim).
+TARGET_FINALIZER: Final = f"{GROUP}/target-in-use"
 
 # Labels and annotations carry our own group so that nothing clashes with kopf's defaults.
 INSTANCE_LABEL: Final = f"{GROUP}/service-instance"

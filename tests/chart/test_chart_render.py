@@ -354,7 +354,7 @@ def test_the_chart_crds_are_the_repository_crds(chart: helm_python.Chart) -> Non
     repository = {p.name: p.read_bytes() for p in sorted((ROOT / "crds").glob("*.yaml"))}
     packaged = {p.name: p.read_bytes() for p in sorted((CHART / "crds").iterdir())}
     assert sorted(repository) == [
-        "assembly.yaml", "nodeshard.yaml", "serviceinstance.yaml", "task.yaml", "taskshard.yaml"]
+        "assembly.yaml", "nodeshard.yaml", "serviceinstance.yaml", "target.yaml", "task.yaml", "taskshard.yaml"]
     assert packaged == repository, "run `make chart-crds` after changing crds/"
     loaded = {Path(c["filename"]).name: c["data"] for c in chart.crds}
     assert loaded == {name: data.decode() for name, data in repository.items()}

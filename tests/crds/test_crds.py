@@ -35,18 +35,21 @@ from dtk_sandbox.kubeapi.crds import specs_from_crd
 from dtk_sandbox.kubeapi.errors import ApiError
 
 ROOT = Path(__file__).resolve().parents[2]
-KINDS = ("Assembly", "ServiceInstance", "Task")
-FILES = {"Assembly": "assembly.yaml", "ServiceInstance": "serviceinstance.yaml", "Task": "task.yaml"}
+KINDS = ("Assembly", "ServiceInstance", "Task", "Target")
+FILES = {"Assembly": "assembly.yaml", "ServiceInstance": "serviceinstance.yaml", "Task": "task.yaml",
+         "Target": "target.yaml"}
 PLURALS = {
     "Assembly": resources.ASSEMBLY_PLURAL,
     "ServiceInstance": resources.INSTANCE_PLURAL,
     "Task": resources.TASK_PLURAL,
+    "Target": resources.TARGET_PLURAL,
 }
-SHORT_NAMES = {"Assembly": ["asm"], "ServiceInstance": ["si"], "Task": ["dtktask"]}
+SHORT_NAMES = {"Assembly": ["asm"], "ServiceInstance": ["si"], "Task": ["dtktask"], "Target": ["dtktarget"]}
 PRINTER_COLUMNS = {
     "Assembly": ["MODULE", "TEMPLATE", "NODES", "DESCRIPTION", "AGE"],
     "ServiceInstance": ["STATUS", "LAST RUN", "ASSEMBLY TEMPLATE", "TARGET", "NODES", "AGE"],
     "Task": ["INSTANCE", "WORKFLOW", "STATE", "COMPLETED", "TOTAL", "AGE"],
+    "Target": ["PROVIDER", "REGION", "DEFAULT", "READY", "INSTANCES", "AGE"],
 }
 # The API server's CEL budgets (k8s.io/apiextensions-apiserver, validation.go).
 STATIC_ESTIMATED_COST_LIMIT = 10_000_000  # per rule, times the rule's cardinality
@@ -361,7 +364,7 @@ def test_crd_names_and_version(kind: str) -> None:
     assert crd["kind"] == "CustomResourceDefinition"
     assert crd["metadata"]["name"] == f"{plural}.{resources.GROUP}"
     assert spec["group"] == resources.GROUP
-    assert spec["scope"] == "Namespaced"
+    assert spec["scope"] == ("Cluster" if kind == "Target" else "Namespaced")  # admins own Targets
     assert spec["names"] == {
         "kind": kind,
         "listKind": f"{kind}List",
@@ -396,8 +399,9 @@ def test_printer_columns_point_at_declared_fields(kind: str) -> None:
     assert [c["name"].upper() for c in columns] == PRINTER_COLUMNS[kind]
     for column in version["additionalPrinterColumns"]:
         target = column_target(root_schema(kind), column["jsonPath"])
-        if target is None:
-            assert (column["jsonPath"], column["type"]) == (".metadata.creationTimestamp", "date")
+        if target is None:  # metadata: the age, or the default Target's annotation (as StorageClass shows it)
+            assert (column["jsonPath"], column["type"]) in ((".metadata.creationTimestamp", "date"), (
+                f".metadata.annotations.{resources.DEFAULT_TARGET_ANNOTATION.replace('.', chr(92) + '.')}", "string"))
         else:
             assert target["type"] == column["type"], column["name"]
 
@@ -530,6 +534,7 @@ SPEC_DEFAULTS = {
     ("ServiceInstance", ("spec", "target", "ec2", "commandTransport")): "ssm",
     ("Task", ("spec", "cancel")): False,
     ("Task", ("spec", "timeoutSeconds")): resources.DEFAULT_TASK_TIMEOUT_SECONDS,
+    ("Target", ("spec", "ec2", "commandTransport")): "ssm",
 }
 
 
@@ -608,6 +613,7 @@ EXPECTED_RULES = {
     ("ServiceInstance", ".spec.target"): ["provider ec2 needs the target.ec2 block"],
     ("Task", ".spec.serviceInstanceRef"): ["serviceInstanceRef is immutable"],
     ("Task", ".spec.workflow"): ["workflow is immutable"],
+    ("Target", ".spec"): ["an ec2 Target needs spec.ec2", "a local Target takes no ec2 settings"],
     ("Task", ".spec.cancel"): ["cancel cannot be undone"],
 }
 

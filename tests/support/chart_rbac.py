@@ -35,6 +35,8 @@ RELEASE, RELEASE_NAMESPACE = "dtk", "dtk-system"
 WATCHED = ["team-a", "team-b"]  # the namespaces the watchNamespaces renderings are given
 OPERATOR_AGENTS = ("kopf", "dtk-operator")  # User-Agent products of the operator's two API clients
 PLUGIN_AGENT = "kubectl-dtk"
+# Cluster-scoped kinds the operator's handlers serve: the same accesses from an operator of any scope.
+CLUSTER_KINDS = frozenset({("dtk.io", "targets")})  # and their subresources
 NAMESPACED = "<namespace>"  # the record's stand-in for "the namespace the operator was told to use"
 NAMED = "<name>"  # and for "an object's name"
 LEASES = ("coordination.k8s.io", "leases")  # kept in the operator's own namespace, not a watched one
@@ -88,8 +90,8 @@ class Installation:
         per watched namespace. Namespaced accesses are the handlers' and carry over between scopes;
         cluster-scoped ones are kopf's scans, which differ by scope, so they carry over only between
         operators of the same scope."""
-        if access.path:
-            return [access]  # discovery, whatever the scope
+        if access.path or (access.group, access.resource) in CLUSTER_KINDS:
+            return [access]  # discovery, and the cluster-scoped kinds' handlers, whatever the scope
         if not access.namespace:
             return [access] if by_namespaced == bool(self.watched) else []
         if (access.group, access.resource) == LEASES:

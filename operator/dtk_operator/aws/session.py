@@ -59,6 +59,17 @@ def _assumed(session: boto3.session.Session, settings: AwsSettings) -> boto3.ses
                                  aws_session_token=found["SessionToken"], region_name=settings.region)
 
 
+def caller_account(settings: AwsSettings) -> str:
+    """The AWS account the settings' credentials (and role, if any) act in: `sts:GetCallerIdentity`,
+    which needs no permission, so it proves the credentials and the endpoint and nothing else.
+    Blocking: call it through asyncio.to_thread. Raises botocore's errors (errors.classify maps them)."""
+    session = _session(settings)
+    if settings.role_arn:
+        session = _assumed(session, settings)
+    sts = session.client("sts", endpoint_url=settings.endpoint_url or None, config=_config())
+    return str(sts.get_caller_identity()["Account"])
+
+
 def _clients(settings: AwsSettings) -> tuple[Any, Any]:
     session = _session(settings)
     if settings.role_arn:

@@ -29,6 +29,9 @@ class Options:
     cancel_wait_seconds: float = 60.0
     # Port of the Prometheus /metrics endpoint; 0 serves none.
     metrics_port: int = 0
+    # Where a Target's credentials Secret is when its credentialsSecretRef names no namespace: the
+    # operator's own (its pod's), which is where the chart lets it read Secrets.
+    operator_namespace: str = "dtk-system"
 
 
 @dataclass

@@ -48,13 +48,18 @@ class TargetFactory:
         raise TargetError(f"target provider '{provider}' is not available")
 
     async def _settings(self, namespace: str, ec2: Mapping[str, Any]) -> AwsSettings:
+        return await self.aws_settings(ec2, ec2.get("credentialsSecretRef") or {}, namespace)
+
+    async def aws_settings(self, ec2: Mapping[str, Any], secret_ref: Mapping[str, Any], namespace: str) -> AwsSettings:
+        """The AWS settings of `ec2` with the credentials of the Secret `secret_ref` names (in its
+        own namespace, else `namespace`); no Secret: the operator's default credential chain."""
         found: dict[str, str] = {}
-        ref = str((ec2.get("credentialsSecretRef") or {}).get("name") or "")
+        ref, where = str(secret_ref.get("name") or ""), str(secret_ref.get("namespace") or namespace)
         if ref:
             try:
-                data = await self._kube.secret_data(namespace, ref)
+                data = await self._kube.secret_data(where, ref)
             except NotFound as error:
-                raise TargetError(f"credentials secret '{ref}' not found in namespace {namespace}") from error
+                raise TargetError(f"credentials secret '{ref}' not found in namespace {where}") from error
             found = {field: _pick(data, names) for field, names in _KEYS.items()}
         return AwsSettings(region=str(ec2.get("region") or ""), endpoint_url=str(ec2.get("endpointURL") or ""),
                            role_arn=str(ec2.get("roleArn") or ""), **found)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import builtins
 import importlib.metadata
 import json
 from collections.abc import Mapping
@@ -142,6 +143,16 @@ class KubeClient:
 
     async def delete(self, plural: str, namespace: str, name: str) -> None:
         await self._call("delete_namespaced_custom_object", GROUP, VERSION, namespace, plural, name)
+
+    async def list_cluster(self, plural: str) -> builtins.list[Body]:
+        """Every object of a cluster-scoped kind (Targets), or of a namespaced one in every namespace."""
+        found = await self._call("list_cluster_custom_object", GROUP, VERSION, plural)
+        return cast(builtins.list[Body], found.get("items", []))
+
+    async def patch_cluster_status(self, plural: str, name: str, status: Mapping[str, object]) -> Body:
+        """RFC 7386 merge patch of a cluster-scoped object's status subresource."""
+        return cast(Body, await self._call("patch_cluster_custom_object_status", GROUP, VERSION, plural, name,
+                                           {"status": dict(status)}))
 
     async def patch_status(self, plural: str, namespace: str, name: str, status: Mapping[str, object]) -> Body:
         """RFC 7386 merge patch of the status subresource; lists in it are replaced whole."""

@@ -1,7 +1,8 @@
 """
 The subset of JSONPath that printer columns use, and the cell values of ``kubectl get`` tables.
 
-Supported: ``.a.b``, ``.a[0]``, ``.a[*]``, ``.a[?(@.type=="Ready")].status`` (with ``{}`` or not).
+Supported: ``.a.b``, ``.a[0]``, ``.a[*]``, ``.a[?(@.type=="Ready")].status`` (with ``{}`` or not),
+and a dot escaped in a key, ``.metadata.annotations.dtk\\.io/x`` (an annotation, as kubectl writes it).
 That covers the ``additionalPrinterColumns`` seen in practice; anything else reads as absent.
 """
 import datetime
@@ -12,7 +13,7 @@ from typing import Any
 from dtk_sandbox.kubeapi import objects
 
 _TOKEN = re.compile(
-    r'\.(?P<field>[^.\[]+)'
+    r'\.(?P<field>(?:\\\.|[^.\[\\])+)'
     r'|\[(?P<index>\d+|\*)\]'
     r'|\[\?\(@\.(?P<key>[^=!<>\s]+)\s*==?\s*(?:"(?P<dq>[^"]*)"|\'(?P<sq>[^\']*)\'|(?P<bare>[^)\s]*))\)\]'
 )
@@ -33,7 +34,8 @@ def find(obj: Any, path: str) -> Any:
 
 def _step(value: Any, match: re.Match[str]) -> list[Any]:
     if match['field'] is not None:
-        return [value[match['field']]] if isinstance(value, dict) and match['field'] in value else []
+        key = match['field'].replace('\\.', '.')
+        return [value[key]] if isinstance(value, dict) and key in value else []
     if not isinstance(value, list):
         return []
     if match['index'] == '*':

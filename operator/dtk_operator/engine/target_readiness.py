@@ -1,0 +1,53 @@
+"""A Target's own status: is it usable (Ready, with the AWS account its credentials act in).
+Recomputed from the world on every call.
+
+For `ec2` the check is `sts:GetCallerIdentity` with the Target's credentials, role and endpoint:
+it needs no IAM permission, so it proves exactly that the credentials are valid, the role can be
+assumed and the endpoint answers, and reveals nothing but the account id.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+from dtk_api import conditions as c
+from dtk_api import resources as r
+from dtk_operator.aws.errors import classify
+from dtk_operator.aws.session import caller_account
+from dtk_operator.engine.services import Services
+from dtk_operator.targets.base import TargetError
+
+Readiness = tuple[bool, str, str, str]  # ready, reason, message, account id
+
+
+async def reconcile_target(services: Services, body: Mapping[str, Any]) -> None:
+    meta, spec = body["metadata"], body.get("spec") or {}
+    ready, reason, message, account = await readiness(services, spec)
+    generation = int(meta.get("generation") or 0)
+    conditions = c.set_condition((body.get("status") or {}).get("conditions") or [], type_=c.READY,
+                                 status="True" if ready else "False", reason=reason, message=message,
+                                 now=datetime.now(UTC), generation=generation)
+    await services.kube.patch_cluster_status(r.TARGET_PLURAL, str(meta["name"]), {
+        "observedGeneration": generation, "conditions": conditions, "accountID": account})
+
+
+async def readiness(services: Services, spec: Mapping[str, Any]) -> Readiness:
+    if spec.get("provider") == "local":
+        allowed = "" if services.options.allow_local_target else (
+            "; this operator runs without --allow-local-target, so instances on it are Stalled")
+        return True, c.REASON_LOCAL_TARGET, f"steps run on the operator's host, as the operator's user{allowed}", ""
+    ec2 = spec.get("ec2") or {}
+    try:
+        settings = await services.targets.aws_settings(ec2, spec.get("credentialsSecretRef") or {},
+                                                       services.options.operator_namespace)
+    except TargetError as error:
+        return False, c.REASON_CREDENTIALS_NOT_FOUND, str(error), ""
+    try:
+        account = await asyncio.to_thread(caller_account, settings)
+    except Exception as error:  # AWS's refusal, an unreachable endpoint: said with AWS's code, no secret
+        found = classify("sts:GetCallerIdentity", error)
+        return False, c.REASON_CREDENTIALS_REFUSED, str(found), ""
+    return True, c.REASON_CREDENTIALS_VERIFIED, f"credentials verified: AWS account {account}", account

@@ -1,0 +1,70 @@
+"""Targets (cluster-scoped, admin-owned): the operator says whether each is usable, checking an
+ec2 Target's credentials, role and endpoint with sts:GetCallerIdentity against moto."""
+
+from __future__ import annotations
+
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+
+from support.aws_proxy import AwsProxy
+from support.cluster import Kube
+from support.ec2 import secret
+from support.moto_server import free_port
+from support.operator_process import OperatorProcess
+from support.targets import Targets, target_body, targets_of
+
+MOTO_ACCOUNT = "123456789012"  # the account moto answers for
+
+
+@pytest.fixture
+def targets(kube: Kube) -> Iterator[Targets]:
+    with targets_of(kube) as made:
+        yield made
+
+
+def test_a_local_target_is_ready_and_shows_in_kubectl(kube: Kube, operator: OperatorProcess, targets: Targets) -> None:
+    name = targets.create(target_body("dev", "local", allowed={}, default=True))
+    ready = targets.ready_condition(name)
+    assert (ready["status"], ready["reason"]) == ("True", "LocalTarget")
+    listed = subprocess.run(["kubectl", "--kubeconfig", str(kube.kubeconfig), "get", "dtktarget", name],
+                            capture_output=True, text=True, timeout=30)
+    assert listed.returncode == 0, listed.stderr
+    header, row = listed.stdout.splitlines()
+    assert header.split() == ["NAME", "PROVIDER", "REGION", "DEFAULT", "READY", "INSTANCES", "AGE"]
+    cells = row.split()  # REGION and INSTANCES have no value here (a blank, or kubectl's <none>)
+    assert cells[:2] == [name, "local"] and "true" in cells and "True" in cells
+
+
+def test_an_ec2_target_with_good_credentials_is_ready_with_its_account(
+        kube: Kube, operator: OperatorProcess, targets: Targets, ec2_proxy: AwsProxy) -> None:
+    secret(kube, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
+    name = targets.create(target_body("moto", endpoint=ec2_proxy.url,
+                                      secret={"name": "aws-creds", "namespace": kube.namespace}, allowed={}))
+    ready = targets.ready_condition(name)
+    assert (ready["status"], ready["reason"]) == ("True", "CredentialsVerified"), ready["message"]
+    assert (targets.get(name) or {})["status"]["accountID"] == MOTO_ACCOUNT
+    assert ec2_proxy.calls["GetCallerIdentity"] >= 1 and ec2_proxy.calls["RunInstances"] == 0
+
+
+def test_a_missing_secret_or_a_dead_endpoint_is_not_ready_saying_why(
+        kube: Kube, operator: OperatorProcess, targets: Targets, ec2_proxy: AwsProxy) -> None:
+    no_secret = targets.create(target_body("nosecret", endpoint=ec2_proxy.url,
+                                           secret={"name": "absent", "namespace": kube.namespace}))
+    missing = targets.ready_condition(no_secret)
+    assert (missing["status"], missing["reason"]) == ("False", "CredentialsNotFound")
+    assert missing["message"] == f"credentials secret 'absent' not found in namespace {kube.namespace}"
+
+    secret(kube, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "s3cr3t-value"})
+    dead = targets.create(target_body("dead", endpoint=f"http://127.0.0.1:{free_port()}",
+                                      secret={"name": "aws-creds", "namespace": kube.namespace}))
+    refused = targets.ready_condition(dead)
+    assert (refused["status"], refused["reason"]) == ("False", "CredentialsRefused")
+    assert refused["message"].startswith("sts:GetCallerIdentity: EndpointConnectionError")
+    assert "s3cr3t" not in str(targets.get(dead))
+
+    targets.kube.custom.patch_cluster_custom_object(  # mended: pointed at moto, the condition follows
+        "dtk.io", "v1alpha1", "targets", dead, {"spec": {"ec2": {"endpointURL": ec2_proxy.url}}})
+    mended = targets.ready_condition(dead)
+    assert (mended["status"], mended["reason"]) == ("True", "CredentialsVerified")
