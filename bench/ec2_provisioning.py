@@ -34,6 +34,7 @@ from support.aws_proxy import AwsProxy, aws_proxy
 from support.ec2 import instances, tags_of
 from support.manifests import ec2_instance
 from support.moto_server import KNOWN_AMI, MotoServer
+from support.targets import target_body
 
 MEMBERS = 500
 TASK_TIMEOUT_SECONDS = 300.0
@@ -46,13 +47,24 @@ def _secret(kubeconfig: Path, namespace: str) -> None:
     api.create_namespaced_secret(namespace, k8s.V1Secret(metadata=k8s.V1ObjectMeta(name="aws-creds"), data=data))
 
 
+def _target(kubeconfig: Path, namespace: str, instance: str, endpoint: str) -> str:
+    """An ec2 Target on moto through this run's counting proxy, its credentials in the bench's namespace."""
+    name = f"{namespace}-{instance}"
+    body = target_body(name, endpoint=endpoint, secret={"name": "aws-creds", "namespace": namespace},
+                       allowed={"list": [namespace]})
+    api = k8s.CustomObjectsApi(k8s_config.new_client_from_config(config_file=str(kubeconfig)))
+    api.create_cluster_custom_object(r.GROUP, r.VERSION, r.TARGET_PLURAL, body)
+    return name
+
+
 def _provision(stack: Stack, name: str, proxy: AwsProxy, *, kill: bool = False) -> Run:
     """Creates the instance and follows its first Task; with `kill`, SIGKILLs the operator once
     moto has launched the first batch (its answer held back) and starts it again."""
     since = stack.watch.mark()
     if kill:
         proxy.hold_operation = "RunInstances"
-    created = stack.kube.create(r.INSTANCE_PLURAL, ec2_instance(name, "fleet", endpoint=proxy.url))
+    target = _target(stack.workdir / "kubeconfig", stack.kube.namespace, name, proxy.url)
+    created = stack.kube.create(r.INSTANCE_PLURAL, ec2_instance(name, "fleet", target=target))
     if kill:
         if not proxy.held.wait(HELD_TIMEOUT_SECONDS):
             raise TimeoutError("RunInstances was never called")

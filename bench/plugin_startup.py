@@ -50,8 +50,7 @@ COMMAND_TIMEOUT_SECONDS = 30.0
 
 def _instance(name: str) -> dict[str, object]:
     return {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "metadata": {"name": name},
-            "spec": {"assemblyRef": {"name": "spark-cluster"},
-                     "target": {"name": "vpc-us-east-1", "provider": "local"}}}
+            "spec": {"assemblyRef": {"name": "spark-cluster"}, "targetRef": {"name": "vpc-us-east-1"}}}
 
 
 def _seed_instances(kubeconfig: Path, namespace: str) -> None:

@@ -53,7 +53,7 @@ def wide_group(name: str, *, members: int, command: str) -> Body:
 
 
 def instance(name: str, assembly: str) -> Body:
-    spec = {"assemblyRef": {"name": assembly}, "target": {"name": "local-sandbox", "provider": "local"}}
+    spec = {"assemblyRef": {"name": assembly}}  # on the default Target
     return {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "metadata": {"name": name}, "spec": spec}
 
 

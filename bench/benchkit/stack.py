@@ -98,4 +98,17 @@ def start_emulator(workdir: Path, cleanup: ExitStack) -> Path:
                      args=["--port", "0", "--kubeconfig", str(kubeconfig), "--crds", str(CRDS)]).start()
     cleanup.callback(emulator.stop)
     wait_until("the API emulator to serve", kubeconfig.exists, timeout=EMULATOR_START_SECONDS, child=emulator)
+    _default_target(kubeconfig)
     return kubeconfig
+
+
+def _default_target(kubeconfig: Path) -> None:
+    """What an admin provides: a local Target, the default of every namespace (instances name none)."""
+    from kubernetes import client as k8s
+    from kubernetes import config as k8s_config
+
+    api = k8s.CustomObjectsApi(k8s_config.new_client_from_config(config_file=str(kubeconfig)))
+    api.create_cluster_custom_object(r.GROUP, r.VERSION, r.TARGET_PLURAL, {
+        "apiVersion": r.API_VERSION, "kind": r.TARGET_KIND,
+        "metadata": {"name": "bench-local", "annotations": {r.DEFAULT_TARGET_ANNOTATION: "true"}},
+        "spec": {"provider": "local", "allowedNamespaces": {}}})

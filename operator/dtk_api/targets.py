@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Any
 
-from dtk_api.conditions import READY
+from dtk_api.conditions import READY, REASON_TARGET_NOT_ALLOWED, REASON_TARGET_NOT_FOUND
 from dtk_api.resources import DEFAULT_TARGET_ANNOTATION
-
-# Why an instance gets no Target (its Stalled reasons, once instances refer to Targets).
-REASON_TARGET_NOT_FOUND: Final = "TargetNotFound"
-REASON_TARGET_NOT_ALLOWED: Final = "TargetNotAllowed"
 
 Body = Mapping[str, Any]
 
@@ -106,6 +102,18 @@ def choose(targets: Sequence[Body], *, wanted: str, namespace: str, labels: Mapp
                             f"no spec.targetRef and {len(defaults)} default Targets allow namespace {namespace} "
                             f"({names}): name one in spec.targetRef, or keep one default")
     return TargetChoice(defaults[0])
+
+
+def ready_message(target: Body) -> str:
+    conditions = (target.get("status") or {}).get("conditions") or []
+    found = [c for c in conditions if isinstance(c, Mapping) and c.get("type") == READY]
+    return str(found[0].get("message") or "") if found else "the operator has not checked it yet"
+
+
+def wanted_name(instance: Body) -> str:
+    """The Target an instance names (spec.targetRef), else the one it was given (status.target)."""
+    ref = ((instance.get("spec") or {}).get("targetRef") or {}).get("name")
+    return str(ref or (instance.get("status") or {}).get("target") or "")
 
 
 def runs_on_operator_host(target: Body) -> bool:

@@ -90,11 +90,9 @@ def check_instance_spec(spec: object) -> str:
     ref = spec.get("assemblyRef")
     if not isinstance(ref, Mapping) or not isinstance(ref.get("name"), str) or not ref.get("name"):
         return "spec.assemblyRef.name must name an Assembly"
-    target = spec.get("target")
-    if not isinstance(target, Mapping):
-        return "spec.target must be an object"
-    if not isinstance(target.get("ec2", {}), Mapping):
-        return "spec.target.ec2 must be an object"
+    target_ref = spec.get("targetRef", {})
+    if not isinstance(target_ref, Mapping) or not isinstance(target_ref.get("name", ""), str):
+        return "spec.targetRef must be {name: <a Target>}"
     if not _is_text_map(spec.get("attributes", {})):
         return "spec.attributes must map names to string values"
     groups = spec.get("nodeGroups", [])

@@ -10,11 +10,13 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from dtk_operator import logs
+from dtk_operator import hardening, logs
 from dtk_operator.kube.leases import DEFAULT_LEASE_NAME, Election, Timing
 from dtk_operator.targets.local import DEFAULT_LOCAL_MAX_PROCESSES
 
 # The same words as the README's; a test holds them together.
+# Where a Target's credentials Secret is by default outside a pod (in a pod: the pod's namespace).
+DEFAULT_OPERATOR_NAMESPACE = "dtk-system"
 LOGIN_ORDER = ("It logs in with --kubeconfig FILE, else $KUBECONFIG, else the pod's service account when in a "
                "pod, else ~/.kube/config (controller-runtime's order).")
 ELECTION = ("With --leader-elect, replicas share one Lease: the one holding it runs everything, the others "
@@ -52,6 +54,9 @@ def _parser() -> argparse.ArgumentParser:
                           f"{DEFAULT_LOCAL_MAX_PROCESSES}): a 5,000-member stage runs in waves instead of "
                           "forking 5,000 processes, and a row waiting for its turn is not shown executing")
     run.add_argument("--kubeconfig", metavar="FILE", help="kubeconfig file (default: see above)")
+    run.add_argument("--operator-namespace", metavar="NS", default="",
+                     help="where a Target's credentials Secret is when it names no namespace (default: this pod's "
+                          f"namespace in a cluster, else {DEFAULT_OPERATOR_NAMESPACE})")
     run.add_argument("--peering", default="", help="kopf peering name for HA (default: standalone)")
     run.add_argument("--liveness", default="", help="liveness endpoint, e.g. http://0.0.0.0:8080/healthz")
     run.add_argument("--metrics-port", type=int, default=9090, help="Prometheus /metrics port (0: none)")
@@ -124,7 +129,7 @@ def _election(args: argparse.Namespace, kubeconfig: str | None) -> Election | No
 
 def _run(args: argparse.Namespace) -> int:
     from dtk_operator.kube.client import LoginError
-    from dtk_operator.kube.login import resolve_kubeconfig
+    from dtk_operator.kube.login import pod_namespace, resolve_kubeconfig
 
     try:
         kubeconfig = resolve_kubeconfig(args.kubeconfig)
@@ -138,7 +143,9 @@ def _run(args: argparse.Namespace) -> int:
     from dtk_operator.engine.services import Options
 
     options = Options(allow_local_target=args.allow_local_target, local_root=args.local_root,
-                      local_max_processes=args.local_max_processes, metrics_port=args.metrics_port)
+                      local_max_processes=args.local_max_processes, metrics_port=args.metrics_port,
+                      operator_namespace=args.operator_namespace or pod_namespace() or DEFAULT_OPERATOR_NAMESPACE,
+                      namespaces=tuple(dict.fromkeys(args.namespace)))
     memo = kopf.Memo(options=options, kubeconfig=kubeconfig)  # the login handler reads it (handlers/login.py)
     if election is not None:
         return _run_elected(args, election, memo)
@@ -208,6 +215,7 @@ def _refuse(command: str, error: Exception) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     logs.configure(verbose=args.verbose)
+    hardening.make_undumpable()  # before anything is read or any step can start (hardening.py says why)
     return _run(args) if args.command == "run" else _sandbox(args)
 
 

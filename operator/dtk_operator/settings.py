@@ -46,7 +46,8 @@ async def configure(settings: kopf.OperatorSettings, memo: kopf.Memo, **_: Any) 
     served = memo.get("metrics")  # `run --leader-elect` serves them from the start, standby included
     metrics = served if isinstance(served, Metrics) else Metrics()
     local = LocalTarget(options.local_root, max_processes=options.local_max_processes)
-    targets = TargetFactory(kube=kube, local=local, observe_aws=metrics.aws_call)
+    targets = TargetFactory(kube=kube, local=local, observe_aws=metrics.aws_call,
+                            operator_namespace=options.operator_namespace)
     memo.services = Services(kube=kube, options=options, targets=targets, metrics=metrics)
     if options.metrics_port and served is None:
         metrics.serve(options.metrics_port)

@@ -31,6 +31,7 @@ from dtk_operator.stop_signals import StopSignals
 from dtk_sandbox.demo import Demo, run_demo
 from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
 from dtk_sandbox.operator_thread import OperatorThread
+from dtk_sandbox.targets import EC2_TARGET, LOCAL_TARGET, create_targets, sandbox_targets, wait_until_ready
 
 CRDS = Path(__file__).resolve().parents[2] / "crds"
 LOCK_FILE = "sandbox.lock"  # holds the holder's pid, for the refusal message only: the lock is the flock
@@ -168,6 +169,7 @@ class Worker:
         (directory / "ec2-endpoint").write_text(ec2_url + "\n")
         # The ec2 target's default credential chain and endpoint lead to the sandbox's moto.
         os.environ.update(AWS_ENDPOINT_URL=ec2_url, AWS_ACCESS_KEY_ID="sandbox", AWS_SECRET_ACCESS_KEY="sandbox")
+        create_targets(kubeconfig, sandbox_targets(ec2_url))
         operator = OperatorThread(kubeconfig=kubeconfig,
                                   options=Options(allow_local_target=True, local_root=directory / "nodes"))
         teardown.add(operator.stop)  # before start(): a stop while kopf starts cancels it
@@ -176,6 +178,7 @@ class Worker:
         print(f"export KUBECONFIG={kubeconfig}", flush=True)
         print(f"# operator log: {directory / 'operator.log'}", file=sys.stderr, flush=True)
         if self.demo is not None:
+            wait_until_ready(kubeconfig, [LOCAL_TARGET, EC2_TARGET])
             return run_demo(kubeconfig, self.demo)
         print("# sandbox running; Ctrl-C stops it", file=sys.stderr, flush=True)
         return 0

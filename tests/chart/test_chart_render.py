@@ -389,15 +389,29 @@ def test_rbac_all_namespaces_is_a_cluster_role(chart: helm_python.Chart) -> None
 
 def test_rbac_watch_namespaces_are_roles_in_each(chart: helm_python.Chart) -> None:
     objects = rbac(render(chart, HA_VALUES))
-    everywhere = [rule for rule in cluster_bound_rules(objects)
-                  if "dtk.io" in rule["apiGroups"] or "secrets" in rule.get("resources", [])]
-    assert everywhere == []  # the watched kinds and Secrets only in a and b
+    everywhere = [rule for rule in cluster_bound_rules(objects) if "dtk.io" in rule["apiGroups"]]
+    # cluster-wide: only the cluster-scoped Targets, and the watched namespaces themselves (their labels)
+    assert {resource for rule in everywhere for resource in rule["resources"]} == {"targets", "targets/status"}
+    [namespaces] = [rule for rule in cluster_bound_rules(objects) if "namespaces" in rule["resources"]]
+    assert (namespaces["verbs"], sorted(namespaces["resourceNames"])) == (["get"], ["a", "b"])
     bound = {o["metadata"]["namespace"] for o in bound_to_operator(objects, "RoleBinding")}
     assert {"a", "b"} <= bound
     roles = {(o["metadata"]["namespace"], o["metadata"]["name"]) for o in objects if o["kind"] == "Role"}
     for binding in bound_to_operator(objects, "RoleBinding"):
         if binding["roleRef"]["kind"] == "Role":
             assert (binding["metadata"]["namespace"], binding["roleRef"]["name"]) in roles
+
+
+@pytest.mark.parametrize("values", [{}, HA_VALUES], ids=["all namespaces", "watchNamespaces"])
+def test_rbac_reads_secrets_in_the_release_namespace_only(chart: helm_python.Chart, values: dict[str, Any]) -> None:
+    """Targets' credentials: never a cluster-wide `secrets` rule, and no Secret in a tenant's namespace."""
+    objects = rbac(render(chart, values))
+    assert [rule for rule in cluster_bound_rules(objects) if "secrets" in rule["resources"]] == []
+    assert not [o for o in objects if o["kind"] == "ClusterRole" and any("secrets" in rule["resources"]
+                                                                        for rule in o["rules"])]
+    where = {o["metadata"]["namespace"] for o in objects if o["kind"] == "Role"
+             and any("secrets" in rule["resources"] for rule in o["rules"])}
+    assert where == {NAMESPACE}
 
 
 def test_rbac_lets_the_replicas_hold_their_lease(chart: helm_python.Chart) -> None:

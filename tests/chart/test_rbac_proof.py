@@ -60,6 +60,7 @@ from support.chart_rbac import (
 from support.cluster import CRDS, Kube
 from support.manifests import assembly, component, instance
 from support.moto_server import free_port
+from support.targets import ensure_default_target
 
 WORKLOAD_NAMESPACE = "team-a"
 START_TIMEOUT = 30.0  # seconds for the operator to serve /metrics (kopf starts in 1-2 s)
@@ -101,6 +102,7 @@ def cluster_wide(tmp_path_factory: pytest.TempPathFactory) -> ClusterWideRun:
     with ServedApi(emulator) as api:
         api.install_crds(CRDS)
         kubeconfig = write_kubeconfig(workdir / "kubeconfig", api.url)
+        ensure_default_target(kubeconfig)  # the admin's part: instances that name no Target run on it
         kube = Kube(kubeconfig, WORKLOAD_NAMESPACE)
         kube.create(r.ASSEMBLY_PLURAL, assembly("app", components=[component("c", "true")], nodes={"a": ["c"]},
                                                 stages=[{"name": "c", "components": ["c"]}]))
@@ -276,11 +278,17 @@ def test_people_read_the_kinds_through_view_and_write_them_through_edit_and_admi
     manifests = render({})
     roles = {doc["metadata"]["name"]: doc for doc in manifests if doc["kind"] == "ClusterRole"}
     view, edit = roles["dtk-dtk-operator-view"], roles["dtk-dtk-operator-edit"]
+    target_viewer = roles["dtk-dtk-operator-target-viewer"]
     aggregate = "rbac.authorization.k8s.io/aggregate-to-"
     assert {k for k, v in view["metadata"]["labels"].items() if k.startswith(aggregate) and v == "true"} == {
         aggregate + "view"}
     assert {k for k, v in edit["metadata"]["labels"].items() if k.startswith(aggregate) and v == "true"} == {
         aggregate + "edit", aggregate + "admin"}
+    # Targets: read by everyone who may view, written by nobody but the cluster's admins
+    assert {k for k, v in target_viewer["metadata"]["labels"].items() if k.startswith(aggregate) and v == "true"} \
+        == {aggregate + "view"}
+    assert [Rule.from_wire(rule) for rule in target_viewer["rules"]] == [
+        Rule(verbs=("get", "list", "watch"), api_groups=("dtk.io",), resources=("targets",))]
     kinds = ("assemblies", "serviceinstances", "tasks")
     assert [Rule.from_wire(rule) for rule in view["rules"]] == [
         Rule(verbs=("get", "list", "watch"), api_groups=("dtk.io",), resources=kinds),
@@ -291,7 +299,7 @@ def test_people_read_the_kinds_through_view_and_write_them_through_edit_and_admi
     # kubectl dtk, as the e2e suite used it, needs nothing more than edit gives. Kubernetes' own
     # `view` role aggregates into `edit` (its aggregate-to-edit label), so an editor also holds
     # what the chart adds to view: reading the shards, which only the operator writes.
-    rules = tuple(Rule.from_wire(x) for x in [*edit["rules"], *view["rules"]])
+    rules = tuple(Rule.from_wire(x) for x in [*edit["rules"], *view["rules"], *target_viewer["rules"]])
     person = [Grant(role="ClusterRole/edit", namespace="", rules=rules)]
     used = [access for agent, access in recorded if agent == PLUGIN_AGENT and access.group == r.GROUP]
     assert used

@@ -531,7 +531,6 @@ SPEC_DEFAULTS = {
     ("ServiceInstance", ("spec", "staged")): False,
     ("ServiceInstance", ("spec", "power")): "running",
     ("ServiceInstance", ("spec", "deletionPolicy")): "Delete",
-    ("ServiceInstance", ("spec", "target", "ec2", "commandTransport")): "ssm",
     ("Task", ("spec", "cancel")): False,
     ("Task", ("spec", "timeoutSeconds")): resources.DEFAULT_TASK_TIMEOUT_SECONDS,
     ("Target", ("spec", "ec2", "commandTransport")): "ssm",
@@ -610,7 +609,7 @@ def test_conditions_are_metav1_conditions(kind: str) -> None:
 EXPECTED_RULES = {
     ("Assembly", ".spec"): ["node and a node group cannot share a name"],
     ("Assembly", ".spec.workflows[].stages[]"): ["exactly one of components, orderedComponents or actions"],
-    ("ServiceInstance", ".spec.target"): ["provider ec2 needs the target.ec2 block"],
+    ("ServiceInstance", ".spec"): ["targetRef is immutable"],
     ("Task", ".spec.serviceInstanceRef"): ["serviceInstanceRef is immutable"],
     ("Task", ".spec.workflow"): ["workflow is immutable"],
     ("Target", ".spec"): ["an ec2 Target needs spec.ec2", "a local Target takes no ec2 settings"],
@@ -844,18 +843,29 @@ INVALID: list[tuple[str, str, Mutation, str]] = [
         lambda o: spec_of(o).update(deletionPolicy="delete"),
         "Unsupported value",
     ),
-    ("ServiceInstance", "provider enum", lambda o: spec_of(o)["target"].update(provider="gcp"), "Unsupported value"),
     (
         "ServiceInstance",
-        "transport enum",
-        lambda o: spec_of(o)["target"]["ec2"].update(commandTransport="ssh"),
-        "Unsupported value",
+        "an inline target (admins' Targets hold them now)",
+        lambda o: spec_of(o).update(target={"provider": "ec2", "ec2": {"region": "us-east-1",
+                                                                        "roleArn": "arn:aws:iam::9:role/x"}}),
+        'unknown field "spec.target"',
+    ),
+    ("ServiceInstance", "targetRef without a name", lambda o: spec_of(o).update(targetRef={}), "Required value"),
+    ("Target", "provider enum", lambda o: spec_of(o).update(provider="gcp"), "Unsupported value"),
+    ("Target", "transport enum", lambda o: spec_of(o)["ec2"].update(commandTransport="ssh"), "Unsupported value"),
+    ("Target", "ec2 without its block", lambda o: spec_of(o).pop("ec2"), "an ec2 Target needs spec.ec2"),
+    (
+        "Target",
+        "local with credentials",
+        lambda o: (spec_of(o).pop("ec2"), spec_of(o).update(provider="local")),
+        "a local Target takes no ec2 settings and no credentials",
     ),
     (
-        "ServiceInstance",
-        "ec2 without its block",
-        lambda o: spec_of(o)["target"].pop("ec2"),
-        "needs the target.ec2 block",
+        "Target",
+        "a selector operator Kubernetes has not",
+        lambda o: spec_of(o)["allowedNamespaces"]["selector"].update(
+            matchExpressions=[{"key": "tier", "operator": "Near"}]),
+        "Unsupported value",
     ),
     ("ServiceInstance", "no assemblyRef", lambda o: spec_of(o).pop("assemblyRef"), "Required value"),
     (
@@ -928,9 +938,21 @@ def test_task_can_be_cancelled_and_its_message_edited() -> None:
 
 
 def test_ec2_rule_lets_local_targets_through() -> None:
-    obj = load_sample("ServiceInstance")
-    spec_of(obj)["target"] = {"name": "laptop", "provider": "local"}
+    obj = load_sample("Target")
+    obj["spec"] = {"provider": "local", "allowedNamespaces": {}}
     assert validate(obj) == []
+
+
+def test_target_ref_can_be_given_once_and_never_changed_or_dropped() -> None:
+    unnamed = load_sample("ServiceInstance")
+    spec_of(unnamed).pop("targetRef")
+    named = copy.deepcopy(unnamed)
+    spec_of(named)["targetRef"] = {"name": "vpc-us-east-1"}
+    assert validate(named, old=unnamed) == []  # naming the Target it was given is fine
+    moved = copy.deepcopy(named)
+    spec_of(moved)["targetRef"] = {"name": "vpc-eu-west-1"}
+    assert any("targetRef is immutable" in problem for problem in validate(moved, old=named))
+    assert any("targetRef is immutable" in problem for problem in validate(unnamed, old=named))
 
 
 # ==== the Task status wire format (operator/dtk_api/task_wire.py) == =======================

@@ -13,6 +13,7 @@ from support.chart_rbac import after_e2e
 from support.cluster import Kube, api_server, drop_namespace, new_namespace
 from support.moto_server import MotoServer
 from support.operator_process import OperatorProcess
+from support.targets import Targets
 
 
 @pytest.hookimpl(wrapper=True)
@@ -40,6 +41,11 @@ def namespace(kubeconfig: Path) -> Iterator[str]:
 @pytest.fixture
 def kube(kubeconfig: Path, namespace: str) -> Kube:
     return Kube(kubeconfig, namespace)
+
+
+@pytest.fixture
+def targets(kube: Kube) -> Targets:
+    return Targets(kube)
 
 
 def _operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str, tmp_path: Path,

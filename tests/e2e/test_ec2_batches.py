@@ -13,7 +13,7 @@ import pytest
 from dtk_api import resources as r
 from support.aws_proxy import AwsProxy
 from support.cluster import Kube
-from support.ec2 import BINDING, instances, secret, tags_of
+from support.ec2 import BINDING, ec2_target, instances, secret, tags_of
 from support.manifests import assembly, component, ec2_instance
 from support.moto_server import MotoServer
 from support.operator_process import OperatorProcess
@@ -31,7 +31,7 @@ def workers(members: int) -> dict[str, Any]:
 def deploy_workers(kube: Kube, proxy: AwsProxy, members: int) -> str:
     secret(kube, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
     kube.create(r.ASSEMBLY_PLURAL, workers(members))
-    kube.create(r.INSTANCE_PLURAL, ec2_instance("f1", "fleet", endpoint=proxy.url))
+    kube.create(r.INSTANCE_PLURAL, ec2_instance("f1", "fleet", target=ec2_target(kube, proxy.url)))
     return kube.first_task("f1")
 
 

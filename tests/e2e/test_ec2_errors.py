@@ -5,14 +5,13 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from dtk_api import resources as r
 from support.aws_proxy import AwsProxy, aws_proxy
 from support.cluster import Kube
-from support.ec2 import cluster, deploy, instances, secret
+from support.ec2 import cluster, deploy, ec2_target, instances, secret
 from support.manifests import condition, ec2_instance, steps_of
 from support.moto_server import MotoServer
 from support.operator_process import OperatorProcess
@@ -54,26 +53,28 @@ def test_a_bad_binding_fails_the_row_with_aws_code_and_leaks_nothing(
     assert instances(strict_moto.url, "c1") == []
 
 
-def test_a_missing_credentials_secret_fails_the_task_clearly(
+def test_a_target_whose_credentials_secret_is_missing_stalls_its_instance_before_any_call(
         kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy) -> None:
     kube.create(r.ASSEMBLY_PLURAL, cluster())
-    kube.create(r.INSTANCE_PLURAL, ec2_instance("c1", "hdfs", endpoint=ec2_proxy.url, secret="nope"))
-    done = kube.finished_task(kube.first_task("c1"))
-    assert done["status"]["state"] == "failed"
-    assert "credentials secret 'nope' not found" in done["status"]["failure"]["message"]
-    assert ec2_proxy.calls["RunInstances"] == 0
+    target = ec2_target(kube, ec2_proxy.url, secret_name="nope")
+    kube.create(r.INSTANCE_PLURAL, ec2_instance("c1", "hdfs", target=target))
+    si = kube.condition_when(r.INSTANCE_PLURAL, "c1", "Stalled")
+    assert condition(si, "Stalled")["reason"] == "TargetNotReady"
+    assert condition(si, "Stalled")["message"] == (f"Target '{target}' is not ready: credentials secret 'nope' not "
+                                                   f"found in namespace {kube.namespace}")
+    assert kube.tasks_of("c1") == [] and sum(ec2_proxy.calls.values()) == 0  # no Task, no AWS call at all
 
 
 def test_assume_role_credentials_are_used(
         kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy, moto: MotoServer) -> None:
     secret(kube, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
     kube.create(r.ASSEMBLY_PLURAL, cluster())
-    body: dict[str, Any] = ec2_instance("c1", "hdfs", endpoint=ec2_proxy.url)
-    body["spec"]["target"]["ec2"]["roleArn"] = "arn:aws:iam::123456789012:role/dtk-deployer"
-    kube.create(r.INSTANCE_PLURAL, body)
+    target = ec2_target(kube, ec2_proxy.url, role="arn:aws:iam::123456789012:role/dtk-deployer")
+    kube.create(r.INSTANCE_PLURAL, ec2_instance("c1", "hdfs", target=target))
     done = kube.finished_task(kube.first_task("c1"))
     assert done["status"]["state"] == "succeeded", done["status"].get("failure")
-    assert ec2_proxy.calls["AssumeRole"] == 1 and len(instances(moto.url, "c1")) == 3
+    # once to check the Target (then sts:GetCallerIdentity as the role), once for the EC2 and SSM clients
+    assert ec2_proxy.calls["AssumeRole"] == 2 and len(instances(moto.url, "c1")) == 3
 
 
 def test_steps_go_through_ssm_run_command(

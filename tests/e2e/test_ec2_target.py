@@ -5,15 +5,15 @@ log and the metrics."""
 from __future__ import annotations
 
 import base64
-from typing import Any
 
 from dtk_api import resources as r
 from support.aws_proxy import AwsProxy
 from support.cluster import Kube
-from support.ec2 import cluster, deploy, instances, secret, tags_of
+from support.ec2 import cluster, deploy, ec2_target, instances, secret, tags_of
 from support.manifests import ec2_instance, steps_of
 from support.moto_server import KNOWN_AMI, MotoServer
 from support.operator_process import OperatorProcess
+from support.targets import Targets
 
 
 def test_a_master_and_two_slaves_are_three_tagged_instances(
@@ -57,7 +57,8 @@ def test_killed_after_run_instances_then_restarted_still_three(
 def test_delete_terminates_every_instance_and_retain_keeps_them(
         kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy, moto: MotoServer) -> None:
     kube.finished_task(deploy(kube, ec2_proxy))
-    kube.create(r.INSTANCE_PLURAL, ec2_instance("kept", "hdfs", endpoint=ec2_proxy.url, deletionPolicy="Retain"))
+    kube.create(r.INSTANCE_PLURAL, ec2_instance("kept", "hdfs", target=ec2_target(kube, ec2_proxy.url),
+                                                deletionPolicy="Retain"))
     kube.finished_task(kube.first_task("kept"))
     kube.delete(r.INSTANCE_PLURAL, "c1")
     kube.delete(r.INSTANCE_PLURAL, "kept")
@@ -118,14 +119,16 @@ def test_throttling_and_500s_are_retried_and_shown(
     assert metrics[("dtk_ec2_api_calls_total", (("operation", "RunInstances"), ("outcome", "retry")))] >= 2
 
 
-def test_secret_values_appear_nowhere(kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy) -> None:
+def test_secret_values_appear_nowhere(kube: Kube, operator: OperatorProcess, ec2_proxy: AwsProxy,
+                                      targets: Targets) -> None:
     planted = {"AWS_ACCESS_KEY_ID": "AKIAPLANTEDKEY7777", "AWS_SECRET_ACCESS_KEY": "planted/SECRET+value9999"}
     secret(kube, planted)
     body = cluster()
     kube.create(r.ASSEMBLY_PLURAL, body)
-    kube.create(r.INSTANCE_PLURAL, ec2_instance("c1", "hdfs", endpoint=ec2_proxy.url))
+    target = ec2_target(kube, ec2_proxy.url)
+    kube.create(r.INSTANCE_PLURAL, ec2_instance("c1", "hdfs", target=target))
     kube.finished_task(kube.first_task("c1"))
-    seen = [str(kube.get(r.INSTANCE_PLURAL, "c1")), *(str(t) for t in kube.tasks_of("c1")),
+    seen = [str(kube.get(r.INSTANCE_PLURAL, "c1")), *(str(t) for t in kube.tasks_of("c1")), str(targets.get(target)),
             *(str(e.message) for e in kube.core.list_namespaced_event(kube.namespace).items),
             operator.log.read_text(errors="replace"), str(operator.metrics())]
     for value in planted.values():
@@ -133,19 +136,18 @@ def test_secret_values_appear_nowhere(kube: Kube, operator: OperatorProcess, ec2
 
 
 def test_point_11_secret_values_appear_nowhere_even_at_debug_level(
-        kube: Kube, verbose_operator: OperatorProcess, ec2_proxy: AwsProxy) -> None:
+        kube: Kube, verbose_operator: OperatorProcess, ec2_proxy: AwsProxy, targets: Targets) -> None:
     planted = {"AWS_ACCESS_KEY_ID": "AKIAPLANTEDKEY8888", "AWS_SECRET_ACCESS_KEY": "planted/VERBOSE+secret4242",
                "AWS_SESSION_TOKEN": "planted-session-token-31337"}
     secret(kube, planted)
     kube.create(r.ASSEMBLY_PLURAL, cluster())
-    body: dict[str, Any] = ec2_instance("c1", "hdfs", endpoint=ec2_proxy.url)
-    body["spec"]["target"]["ec2"]["roleArn"] = "arn:aws:iam::123456789012:role/dtk-deployer"  # AssumeRole too
-    kube.create(r.INSTANCE_PLURAL, body)
+    target = ec2_target(kube, ec2_proxy.url, role="arn:aws:iam::123456789012:role/dtk-deployer")  # AssumeRole too
+    kube.create(r.INSTANCE_PLURAL, ec2_instance("c1", "hdfs", target=target))
     done = kube.finished_task(kube.first_task("c1"))
     assert done["status"]["state"] == "succeeded", done["status"].get("failure")
     log = verbose_operator.log.read_text(errors="replace")
     assert " DEBUG " in log  # -v took effect
-    seen = [str(kube.get(r.INSTANCE_PLURAL, "c1")), *(str(t) for t in kube.tasks_of("c1")),
+    seen = [str(kube.get(r.INSTANCE_PLURAL, "c1")), *(str(t) for t in kube.tasks_of("c1")), str(targets.get(target)),
             *(str(e.message) for e in kube.core.list_namespaced_event(kube.namespace).items),
             log, str(verbose_operator.metrics())]
     encoded = [base64.b64encode(v.encode()).decode() for v in planted.values()]  # as the Secret's data holds them

@@ -25,7 +25,8 @@ from support.cluster import CRDS, api_server, crd_names
 
 pytestmark = pytest.mark.e2e
 
-OUR_CRDS = ["assemblies.dtk.io", "nodeshards.dtk.io", "serviceinstances.dtk.io", "tasks.dtk.io", "taskshards.dtk.io"]
+OUR_CRDS = ["assemblies.dtk.io", "nodeshards.dtk.io", "serviceinstances.dtk.io", "targets.dtk.io", "tasks.dtk.io",
+            "taskshards.dtk.io"]
 END = "--end-of-call--"
 
 
@@ -86,7 +87,8 @@ def test_real_cluster_branch_installs_and_waits_for_exactly_our_crds(
     assert [verb(c) for c in made] == ["apply", "wait"]
     apply, wait = made
     applied = [Path(apply[i + 1]).name for i, arg in enumerate(apply) if arg == "-f"]
-    assert applied == ["assembly.yaml", "nodeshard.yaml", "serviceinstance.yaml", "task.yaml", "taskshard.yaml"]
+    assert applied == ["assembly.yaml", "nodeshard.yaml", "serviceinstance.yaml", "target.yaml", "task.yaml",
+                       "taskshard.yaml"]
     assert "-R" not in apply and "--recursive" not in " ".join(apply)
     assert "-f" not in wait and "--filename" not in " ".join(wait)
     waited = [arg.removeprefix("customresourcedefinition.apiextensions.k8s.io/") for arg in wait

@@ -34,6 +34,7 @@ from support.manifests import assembly, component, instance, steps_of
 from support.moto_server import free_port
 from support.operator_process import OperatorProcess
 from support.signals import signal_until_exit
+from support.targets import ensure_default_target
 
 LEASE = "dtk-operator"  # the default --lease-name
 TAKEOVER_AFTER_KILL_SECONDS = 20.0  # SPEC 9 with the default timings: 15 s lease + 2 s retry, and slack
@@ -355,6 +356,7 @@ def own_api(workdir: Path, denials: Denials) -> Iterator[tuple[Path, str]]:
     with ServedApi(KubeApiEmulator(denials=denials)) as api:
         api.install_crds(CRDS)
         kubeconfig = write_kubeconfig(workdir / "kubeconfig", api.url)
+        ensure_default_target(kubeconfig)
         yield kubeconfig, new_namespace(kubeconfig)
 
 

@@ -18,6 +18,7 @@ from support.gates import gate_step
 from support.manifests import assembly, component, instance
 from support.operator_process import OperatorProcess
 from support.plugin import EXECUTABLE, dtk
+from support.targets import DEFAULT_TARGET, Targets, target_body
 
 BOX_ROW = re.compile(r"^\| (.*) \|$")
 
@@ -76,7 +77,7 @@ def create_assembly(kube: Kube, body: dict[str, Any]) -> None:
               lambda: ((kube.get(r.ASSEMBLY_PLURAL, name) or {}).get("status") or {}).get("nodeCount"))
 
 
-def test_deploy_stage_and_the_listings(kube: Kube, operator: OperatorProcess, tmp_path: Path) -> None:
+def test_deploy_stage_and_the_listings(kube: Kube, operator: OperatorProcess, targets: Targets) -> None:
     create_assembly(kube, app_assembly())
     listed = dtk(kube.kubeconfig, kube.namespace, "list-assemblies", "test:e2e")
     assert listed.returncode == 0 and cells(listed.stdout)[0][1:] == ["app", "3", "test assembly app"]
@@ -89,14 +90,13 @@ def test_deploy_stage_and_the_listings(kube: Kube, operator: OperatorProcess, tm
     assert deployed.stdout.startswith(f"  {si['metadata']['uid'][:8]}\n  assembly_instance_name: one\n"
                                       f"  task_id: {task_id}\n  task_name: one-1\n=========================")
     assert "end: 'assembly_converge' (total duration:" in deployed.stdout
-    assert si["spec"]["target"] == {"name": "local-sandbox", "provider": "local"}
-    assert "no --target-file: using the local-sandbox target" in deployed.stderr
+    assert "targetRef" not in si["spec"]  # no --target: the namespace's default Target, recorded by the operator
+    assert instance_named(kube, "one")["status"]["target"] == DEFAULT_TARGET
 
-    target = tmp_path / "target.yaml"
-    target.write_text("name: lab-target\nprovider: local\n")
-    staged = dtk(kube.kubeconfig, kube.namespace, "stage", "app", "two", "--target-file", str(target))
+    lab = targets.create(target_body("lab", "local", allowed={"list": [kube.namespace]}))
+    staged = dtk(kube.kubeconfig, kube.namespace, "stage", "app", "two", "--target", lab)
     two = instance_named(kube, "two")
-    assert staged.returncode == 0 and two["spec"]["staged"] is True
+    assert staged.returncode == 0 and two["spec"]["staged"] is True and two["spec"]["targetRef"] == {"name": lab}
     assert staged.stdout == f"new_service_instance:\n  name: two\n  id: {two['metadata']['uid'][:8]}\n"
 
     kube.condition_when(r.INSTANCE_PLURAL, "one", "Ready")  # LAST RUN is written just after the Task ends
@@ -104,8 +104,8 @@ def test_deploy_stage_and_the_listings(kube: Kube, operator: OperatorProcess, tm
               .get("nodeCount"))
     ls = dtk(kube.kubeconfig, kube.namespace, "ls")
     assert [row[1:7] for row in cells(ls.stdout)] == [
-        ["one", "running", "succeeded", "test:e2e/assembly/app", "local-sandbox", "3"],
-        ["two", "pending", "", "test:e2e/assembly/app", "lab-target", "3"]]
+        ["one", "running", "succeeded", "test:e2e/assembly/app", DEFAULT_TARGET, "3"],
+        ["two", "pending", "", "test:e2e/assembly/app", lab, "3"]]
     everywhere = dtk(kube.kubeconfig, kube.namespace, "ls", "-A")
     assert [c.strip() for c in everywhere.stdout.splitlines()[1].split("|")[1:3]] == ["NAMESPACE", "ID"]
     assert [kube.namespace, "one"] in [[row[0], row[2]] for row in cells(everywhere.stdout)]
@@ -177,15 +177,13 @@ def test_cancel_task_cancels_the_running_task_then_the_queued_one(
     assert ended.stdout == f"task {first} has already ended (cancelled): nothing to cancel\n"
 
 
-def test_start_and_stop_set_the_power(kube: Kube, operator: OperatorProcess, tmp_path: Path) -> None:
+def test_start_and_stop_set_the_power(kube: Kube, operator: OperatorProcess, targets: Targets) -> None:
     create_assembly(kube, app_assembly())
-    manifest = tmp_path / "si.yaml"  # a whole manifest: its spec is used, name and assemblyRef are ours
-    manifest.write_text("kind: ServiceInstance\nmetadata: {name: other}\nspec:\n  assemblyRef: {name: other}\n"
-                        "  deletionPolicy: Retain\n  target: {name: lab, provider: local}\n")
-    assert dtk(kube.kubeconfig, kube.namespace, "stage", "app", "one", "--target-file", str(manifest)).returncode == 0
+    lab = targets.create(target_body("lab", "local", allowed={"list": [kube.namespace]}))
+    assert dtk(kube.kubeconfig, kube.namespace, "stage", "app", "one", "--target", lab).returncode == 0
     assert instance_named(kube, "one")["spec"] | {"power": "running"} == {
-        "assemblyRef": {"name": "app"}, "staged": True, "deletionPolicy": "Retain", "power": "running",
-        "target": {"name": "lab", "provider": "local"}}
+        "assemblyRef": {"name": "app"}, "staged": True, "deletionPolicy": "Delete", "power": "running",
+        "targetRef": {"name": lab}}
     stopped = dtk(kube.kubeconfig, kube.namespace, "stop", "one")
     assert stopped.returncode == 0 and stopped.stdout.startswith("service instance one: power set to stopped")
     assert instance_named(kube, "one")["spec"]["power"] == "stopped"
@@ -225,9 +223,9 @@ def test_missing_objects_exit_4_and_bad_usage_exits_2(kube: Kube, operator: Oper
     create_assembly(kube, app_assembly())
     kube.create(r.INSTANCE_PLURAL, instance("one", "app", staged=True))
     assert "does-not-exist" in dtk(kube.kubeconfig, kube.namespace, "exec", "one", "does-not-exist").stderr
-    (tmp_path / "empty.yaml").write_text("region: us-east-1\n")
     for command, says in ((["ls", "--bogus"], "unrecognized arguments: --bogus"),
-                          (["deploy", "app", "x", "--target-file", str(tmp_path / "empty.yaml")], "holds neither"),
+                          (["deploy", "app", "x", "--target", "ghost"],
+                           "service instance x was created but cannot run: Target 'ghost' not found"),
                           (["exec", "one", "load", "name"], "ill-formed params 'name'"),
                           (["exec", "one", "load", "name=a b"], "param 'name' has a value that is not allowed"),
                           (["list-tasks", "one", "-A"], "not -A"),

@@ -18,7 +18,7 @@ from support.plugin import dtk
 
 ROOT = Path(__file__).resolve().parents[2]
 VERSION = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["version"]
-DTK_KINDS = ("assemblies", "serviceinstances", "tasks", "taskshards", "nodeshards")
+DTK_KINDS = ("assemblies", "serviceinstances", "tasks", "targets", "taskshards", "nodeshards")
 
 
 def test_version_names_the_client_and_with_server_the_crds_in_the_cluster(kube: Kube) -> None:

@@ -69,14 +69,15 @@ ASSEMBLY: Body = {
 
 INSTANCE: Body = {
     "apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "metadata": {"name": "spark-cluster1"},
-    "spec": {"assemblyRef": {"name": "spark-cluster"}, "target": {"name": "local-sandbox", "provider": "local"},
+    "spec": {"assemblyRef": {"name": "spark-cluster"}, "targetRef": {"name": "vpc-us-east-1"},
              "attributes": {"master/hadoop::namenode.port": "8021"},
              "nodeGroups": [{"name": "slaves", "cardinality": 4}]},
 }
 
-EC2_TARGET: Body = {"name": "vpc-us-east-1", "provider": "ec2", "ec2": {
-    "region": "us-east-1", "subnetId": "subnet-1", "securityGroupIds": ["sg-1"],
-    "credentialsSecretRef": {"name": "aws-creds"}, "tags": {"team": "data"}}}
+# What a ServiceInstance carried inline before Targets (admin-owned) took it over: refused now.
+INLINE_TARGET: Body = {"name": "vpc-us-east-1", "provider": "ec2", "ec2": {
+    "region": "us-east-1", "endpointURL": "http://127.0.0.1:18765", "roleArn": "arn:aws:iam::999999999999:role/x",
+    "credentialsSecretRef": {"name": "aws-creds"}}}
 
 TASK: Body = {
     "apiVersion": r.API_VERSION, "kind": r.TASK_KIND,
@@ -256,7 +257,7 @@ SUBDOMAIN = ("a lowercase RFC 1123 subdomain must consist of lower case alphanum
 STAGE_RULE = "a stage must have exactly one of components, orderedComponents or actions"
 NODE_GROUP_RULE = ("a node and a node group cannot share a name (members of a group are named <group>:<n>, and "
                    "stages and attributes refer to both by name)")
-EC2_RULE = "target.provider ec2 needs the target.ec2 block (at least its region)"
+TARGET_REF_RULE = "targetRef is immutable: an instance never moves its machines; create a new instance"
 WORKFLOW_RULE = "workflow is immutable: create a new Task instead"
 INSTANCE_REF_RULE = "serviceInstanceRef is immutable: create a new Task instead"
 CANCEL_RULE = "cancel cannot be undone: create a new Task to run the workflow again"
@@ -402,36 +403,33 @@ CASES = [
     # -- ServiceInstance creates ---------------------------------------------------------------
     create("si-valid-defaults-filled", SI, {},
            stored={"spec.staged": False, "spec.power": "running", "spec.deletionPolicy": "Delete"}),
-    create("si-ec2-transport-defaults-to-ssm", SI, {"spec.target": EC2_TARGET},
-           stored={"spec.target.ec2.commandTransport": "ssm", "spec.target.ec2.region": "us-east-1"}),
+    create("si-inline-target-refused-when-strict", SI, {"spec.target": INLINE_TARGET}, field_validation="Strict",
+           bad_request=strict_refusal(SI, "spec.target")),
+    create("si-inline-target-pruned-with-warning", SI, {"spec.target": INLINE_TARGET}, field_validation="Warn",
+           stored={"spec.target": ABSENT, "spec.targetRef.name": "vpc-us-east-1"},
+           warnings=(unknown_field("spec.target"),)),
     create("si-staged-null-defaults-to-false", SI, {"spec.staged": None}, stored={"spec.staged": False}),
-    create("si-typo-in-target-pruned-with-warning", SI, {"spec.target.providr": "ec2"},
-           stored={"spec.target.providr": ABSENT, "spec.target.provider": "local"},
-           warnings=(unknown_field("spec.target.providr"),)),
-    create("si-ec2-without-ec2-block", SI, {"spec.target.provider": "ec2"}, rule("spec.target", "object", EC2_RULE)),
-    create("si-ec2-block-without-region", SI, {"spec.target": {**EC2_TARGET, "ec2": {"subnetId": "subnet-1"}}},
-           required("spec.target.ec2.region"), NOT_CHECKED),
-    create("si-ec2-region-empty", SI, {"spec.target": {**EC2_TARGET, "ec2": {"region": ""}}},
-           min_length("spec.target.ec2.region", "", 1)),
-    create("si-provider-gcp", SI, {"spec.target.provider": "gcp"},
-           unsupported("spec.target.provider", "gcp", "ec2", "local"), NOT_CHECKED),
+    create("si-typo-in-target-ref-pruned-with-warning", SI, {"spec.targetRef.nmae": "other"},
+           stored={"spec.targetRef.nmae": ABSENT, "spec.targetRef.name": "vpc-us-east-1"},
+           warnings=(unknown_field("spec.targetRef.nmae"),)),
+    create("si-target-ref-without-name", SI, {"spec.targetRef": {}}, required("spec.targetRef.name"), NOT_CHECKED),
+    create("si-target-ref-name-empty", SI, {"spec.targetRef.name": ""}, min_length("spec.targetRef.name", "", 1)),
     create("si-staged-string", SI, {"spec.staged": "string"}, type_invalid("spec.staged", "boolean", "string"),
            NOT_CHECKED),
-    create("si-four-errors-as-toolchain-md", SI,
-           {"spec.staged": "string", "spec.target.provider": "gcp", f"{NG0}.cardinality": -3, "spec.power": "sleeping"},
-           type_invalid("spec.staged", "boolean", "string"), unsupported("spec.target.provider", "gcp", "ec2", "local"),
+    create("si-three-errors-as-toolchain-md", SI,
+           {"spec.staged": "string", f"{NG0}.cardinality": -3, "spec.power": "sleeping"},
+           type_invalid("spec.staged", "boolean", "string"),
            minimum(f"{NG0}.cardinality", -3, 0), unsupported("spec.power", "sleeping", "running", "stopped"),
            NOT_CHECKED),
     create("si-deletion-policy-lowercase", SI, {"spec.deletionPolicy": "delete"},
            unsupported("spec.deletionPolicy", "delete", "Delete", "Retain"), NOT_CHECKED),
-    create("si-transport-ssh", SI, {"spec.target": edited(EC2_TARGET, {"ec2.commandTransport": "ssh"})},
-           unsupported("spec.target.ec2.commandTransport", "ssh", "ssm", "local"), NOT_CHECKED),
     create("si-without-assembly-ref", SI, {"spec.assemblyRef": DELETE}, required("spec.assemblyRef"), NOT_CHECKED),
     create("si-name-63-chars", SI, {"metadata.name": "s" * 63}, stored={"metadata.name": "s" * 63}),
     create("si-name-64-chars", SI, {"metadata.name": "s" * 64}, too_long("metadata.name", 63), NOT_CHECKED),
     create("si-assembly-ref-without-name", SI, {"spec.assemblyRef": {}}, required("spec.assemblyRef.name"),
            NOT_CHECKED),
-    create("si-without-target", SI, {"spec.target": DELETE}, required("spec.target"), NOT_CHECKED),
+    create("si-without-target-ref-takes-the-default", SI, {"spec.targetRef": DELETE},
+           stored={"spec.targetRef": ABSENT}),
     create("si-group-override-without-cardinality", SI, {f"{NG0}.cardinality": DELETE},
            required(f"{NG0}.cardinality"), NOT_CHECKED),
     create("si-duplicate-group-overrides", SI, {"spec.nodeGroups[1]": {"name": "slaves", "cardinality": 1}},
@@ -488,6 +486,11 @@ CASES = [
            bad_request=strict_refusal(T, "spec.cancle")),
     update("task-update-ignores-status", T, {"status": {"state": "succeeded"}}, stored={"status": ABSENT}),
     update("si-update-power-stopped", SI, {"spec.power": "stopped"}, stored={"spec.power": "stopped"}),
+    update("si-update-target-ref-changed", SI, {"spec.targetRef.name": "vpc-eu-west-1"},
+           rule("spec", "object", TARGET_REF_RULE)),
+    update("si-update-target-ref-dropped", SI, {"spec.targetRef": DELETE}, rule("spec", "object", TARGET_REF_RULE)),
+    update("si-update-target-ref-given-once", SI, {"spec.targetRef": {"name": "vpc-us-east-1"}},
+           before={"spec.targetRef": DELETE}, stored={"spec.targetRef.name": "vpc-us-east-1"}),
     update("asm-update-negative-cardinality", A, {f"{NG0}.cardinality": -1}, minimum(f"{NG0}.cardinality", -1, 0)),
     # -- /status writes -------------------------------------------------------------------------
     status("task-status-valid", T, TASK_STATUS, {},

@@ -4,28 +4,19 @@ ec2 Target's credentials, role and endpoint with sts:GetCallerIdentity against m
 from __future__ import annotations
 
 import subprocess
-from collections.abc import Iterator
-
-import pytest
 
 from support.aws_proxy import AwsProxy
 from support.cluster import Kube
 from support.ec2 import secret
 from support.moto_server import free_port
 from support.operator_process import OperatorProcess
-from support.targets import Targets, target_body, targets_of
+from support.targets import Targets, target_body
 
 MOTO_ACCOUNT = "123456789012"  # the account moto answers for
 
 
-@pytest.fixture
-def targets(kube: Kube) -> Iterator[Targets]:
-    with targets_of(kube) as made:
-        yield made
-
-
 def test_a_local_target_is_ready_and_shows_in_kubectl(kube: Kube, operator: OperatorProcess, targets: Targets) -> None:
-    name = targets.create(target_body("dev", "local", allowed={}, default=True))
+    name = targets.create(target_body("dev", "local", allowed={"list": [kube.namespace]}, default=True))
     ready = targets.ready_condition(name)
     assert (ready["status"], ready["reason"]) == ("True", "LocalTarget")
     listed = subprocess.run(["kubectl", "--kubeconfig", str(kube.kubeconfig), "get", "dtktarget", name],
@@ -64,7 +55,6 @@ def test_a_missing_secret_or_a_dead_endpoint_is_not_ready_saying_why(
     assert refused["message"].startswith("sts:GetCallerIdentity: EndpointConnectionError")
     assert "s3cr3t" not in str(targets.get(dead))
 
-    targets.kube.custom.patch_cluster_custom_object(  # mended: pointed at moto, the condition follows
-        "dtk.io", "v1alpha1", "targets", dead, {"spec": {"ec2": {"endpointURL": ec2_proxy.url}}})
+    targets.patch(dead, {"spec": {"ec2": {"endpointURL": ec2_proxy.url}}})  # mended: the condition follows
     mended = targets.ready_condition(dead)
     assert (mended["status"], mended["reason"]) == ("True", "CredentialsVerified")

@@ -150,10 +150,9 @@ def test_points_1_and_13_a_bad_task_timeout_fails_the_task_at_once_and_the_next_
 
 @pytest.mark.parametrize(("spec", "says"), [
     ("garbage", "spec must be an object"),
-    ({"assemblyRef": {"name": "echo"}, "target": "nonsense"}, "spec.target must be an object"),
-    ({"assemblyRef": "echo", "target": {"provider": "local"}}, "spec.assemblyRef.name must name an Assembly"),
-    ({"assemblyRef": {"name": "echo"}, "target": {"provider": "local"}, "nodeGroups": "many"},
-     "spec.nodeGroups must be a list"),
+    ({"assemblyRef": {"name": "echo"}, "targetRef": "nonsense"}, "spec.targetRef must be {name: <a Target>}"),
+    ({"assemblyRef": "echo"}, "spec.assemblyRef.name must name an Assembly"),
+    ({"assemblyRef": {"name": "echo"}, "nodeGroups": "many"}, "spec.nodeGroups must be a list"),
 ])
 def test_points_1_and_2_a_malformed_instance_is_stalled_saying_why_and_deleted_at_once(
     unvalidated: tuple[Kube, OperatorProcess], spec: object, says: str

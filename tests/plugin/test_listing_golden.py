@@ -58,7 +58,7 @@ def spark_instance(name: str, *, created: str, phase: str, last_run: str | None)
             "metadata": {"name": name, "namespace": "default", "uid": UIDS[name],
                          "creationTimestamp": f"2015-11-26T{created}Z"},
             "spec": {"assemblyRef": {"name": "spark-cluster"}, "staged": last_run is None,
-                     "target": {"name": "vpc-us-east-1", "provider": "ec2", "ec2": {"region": "us-east-1"}}},
+                     "targetRef": {"name": "vpc-us-east-1"}},
             "status": status}
 
 

@@ -39,6 +39,8 @@ PLUGIN_AGENT = "kubectl-dtk"
 CLUSTER_KINDS = frozenset({("dtk.io", "targets")})  # and their subresources
 NAMESPACED = "<namespace>"  # the record's stand-in for "the namespace the operator was told to use"
 NAMED = "<name>"  # and for "an object's name"
+NAMESPACES = ("", "namespaces")
+SECRETS = ("", "secrets")
 LEASES = ("coordination.k8s.io", "leases")  # kept in the operator's own namespace, not a watched one
 
 Manifest = dict[str, Any]
@@ -92,8 +94,13 @@ class Installation:
         operators of the same scope."""
         if access.path or (access.group, access.resource) in CLUSTER_KINDS:
             return [access]  # discovery, and the cluster-scoped kinds' handlers, whatever the scope
+        if (access.group, access.resource) == NAMESPACES and access.verb == "get":
+            # an instance's namespace, for its labels (a Target may allow namespaces by selector)
+            return [replace(access, name=namespace) for namespace in self.watched] or [access]
         if not access.namespace:
             return [access] if by_namespaced == bool(self.watched) else []
+        if (access.group, access.resource) == SECRETS:  # a Target's credentials: the operator's own namespace
+            return [replace(access, namespace=self.namespace)]
         if (access.group, access.resource) == LEASES:
             if self.lease is None:
                 return []  # no --leader-elect, no Lease

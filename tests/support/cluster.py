@@ -80,9 +80,12 @@ def api_server(workdir: Path, *, on_close: Callable[[list[tuple[str, Any]]], Non
     then gets every distinct (client, access) it served: the User-Agent product of the client
     (`kopf`, `dtk-operator`, `kubectl-dtk`, ...) and a `dtk_sandbox.kubeapi.rbac.Access`. A real
     cluster records nothing."""
+    from support.targets import ensure_default_target  # what an admin provides: instances naming no Target use it
+
     real = os.environ.get("DTK_TEST_KUBECONFIG")
     if real:
         install_crds(real)
+        ensure_default_target(Path(real))
         yield Path(real)
         return
     from dtk_sandbox.kubeapi import KubeApiEmulator, ServedApi, write_kubeconfig
@@ -91,7 +94,9 @@ def api_server(workdir: Path, *, on_close: Callable[[list[tuple[str, Any]]], Non
     accesses = AccessLog()
     with ServedApi(KubeApiEmulator(accesses=accesses)) as api:
         api.install_crds(CRDS)
-        yield write_kubeconfig(workdir / "kubeconfig", api.url)
+        kubeconfig = write_kubeconfig(workdir / "kubeconfig", api.url)
+        ensure_default_target(kubeconfig)
+        yield kubeconfig
     if on_close is not None:
         on_close(accesses.entries())
 
@@ -205,6 +210,9 @@ def new_namespace(kube_config: Path) -> str:
 
 
 def drop_namespace(kube_config: Path, name: str) -> None:
+    from support.targets import remove_targets_of  # its Targets are cluster-scoped: they go with it
+
+    remove_targets_of(kube_config, name)
     api = k8s.CoreV1Api(k8s_config.new_client_from_config(config_file=str(kube_config)))
     with suppress(ApiException):
         api.delete_namespace(name)

@@ -14,6 +14,7 @@ from support.aws_proxy import AwsProxy
 from support.cluster import Kube
 from support.manifests import assembly, component, ec2_instance
 from support.moto_server import KNOWN_AMI
+from support.targets import Targets, target_body
 
 LIVE_STATES = ("pending", "running", "stopping", "stopped")
 
@@ -55,9 +56,22 @@ def secret(kube: Kube, values: dict[str, str], name: str = "aws-creds") -> None:
     kube.core.create_namespaced_secret(kube.namespace, k8s.V1Secret(metadata=k8s.V1ObjectMeta(name=name), data=data))
 
 
-def deploy(kube: Kube, proxy: AwsProxy, name: str = "c1", asm: dict[str, Any] | None = None, **spec: Any) -> str:
+def ec2_target(kube: Kube, endpoint: str, *, secret_name: str = "aws-creds", transport: str = "local",
+               role: str = "") -> str:
+    """An ec2 Target on moto at `endpoint` for this test's namespace alone, its credentials in the
+    test namespace's Secret `secret_name` (and `role` assumed with them); returns its name."""
+    body = target_body(f"moto-{transport}-{secret_name}", endpoint=endpoint, transport=transport,
+                       secret={"name": secret_name, "namespace": kube.namespace}, allowed={"list": [kube.namespace]})
+    if role:
+        body["spec"]["ec2"]["roleArn"] = role
+    return Targets(kube).create(body)
+
+
+def deploy(kube: Kube, proxy: AwsProxy, name: str = "c1", asm: dict[str, Any] | None = None, *,
+           transport: str = "local", **spec: Any) -> str:
     secret(kube, {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing"})
     body = asm or cluster()
     kube.create(r.ASSEMBLY_PLURAL, body)
-    kube.create(r.INSTANCE_PLURAL, ec2_instance(name, body["metadata"]["name"], endpoint=proxy.url, **spec))
+    target = ec2_target(kube, proxy.url, transport=transport)
+    kube.create(r.INSTANCE_PLURAL, ec2_instance(name, body["metadata"]["name"], target=target, **spec))
     return kube.first_task(name)

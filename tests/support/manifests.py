@@ -47,8 +47,8 @@ def assembly(name: str, *, components: list[dict[str, Any]], nodes: dict[str, li
 
 
 def instance(name: str, assembly_name: str, **spec: Any) -> dict[str, Any]:
-    body: dict[str, Any] = {"assemblyRef": {"name": assembly_name},
-                            "target": {"name": "local-sandbox", "provider": "local"}}
+    """No targetRef unless given: the namespace's default Target (the session's local one)."""
+    body: dict[str, Any] = {"assemblyRef": {"name": assembly_name}}
     body.update(spec)
     return {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "metadata": {"name": name}, "spec": body}
 
@@ -68,11 +68,6 @@ def condition(body: dict[str, Any], kind: str) -> dict[str, Any]:
     return next((c for c in (body.get("status") or {}).get("conditions", []) if c["type"] == kind), {})
 
 
-def ec2_instance(name: str, assembly_name: str, *, endpoint: str, secret: str = "aws-creds",
-                 transport: str = "local", **spec: Any) -> dict[str, Any]:
-    """A ServiceInstance on the ec2 target at `endpoint` (moto), credentials from `secret`."""
-    body = instance(name, assembly_name, **spec)
-    body["spec"]["target"] = {"name": "moto-us-east-1", "provider": "ec2", "ec2": {
-        "region": "us-east-1", "endpointURL": endpoint, "commandTransport": transport,
-        "credentialsSecretRef": {"name": secret}, "tags": {"team": "data"}}}
-    return body
+def ec2_instance(name: str, assembly_name: str, *, target: str, **spec: Any) -> dict[str, Any]:
+    """A ServiceInstance on the ec2 Target `target` (support.ec2.ec2_target makes one on moto)."""
+    return instance(name, assembly_name, targetRef={"name": target}, **spec)

@@ -21,13 +21,15 @@ PORT_ATTEMPTS = 3
 class OperatorProcess:
     """`extra_args` are added to `dtk-operator run` (e.g. --leader-elect), `env` to its environment;
     operators sharing a workdir share its node directories (the local target's host) but each
-    needs its own `log_name`."""
+    needs its own `log_name`. `wrapper`, a command that execs the rest of its command line (as
+    `setpriv --reuid=N --` does), starts the operator through it: the process is still the operator's."""
 
     def __init__(self, *, kubeconfig: Path, namespace: str, workdir: Path, allow_local: bool = True,
                  verbose: bool = False, extra_args: Sequence[str] = (), env: Mapping[str, str] | None = None,
-                 log_name: str = "operator.log") -> None:
+                 log_name: str = "operator.log", wrapper: Sequence[str] = ()) -> None:
         self.kubeconfig, self.namespace, self.workdir, self.allow_local = kubeconfig, namespace, workdir, allow_local
         self.verbose, self.extra_args, self.env = verbose, list(extra_args), dict(env or {})
+        self.wrapper = list(wrapper)
         self.local_root = workdir / "nodes"
         self.log = workdir / log_name
         self.metrics_port = free_port()
@@ -47,9 +49,11 @@ class OperatorProcess:
         raise RuntimeError(f"the operator did not start; its log ends:\n{self.log_tail()}")
 
     def _spawn(self) -> None:
-        command = [sys.executable, "-m", "dtk_operator", "run", "-n", self.namespace,
+        # Its own namespace is the test's: Targets' credentials Secrets are read there (as in the chart's
+        # release namespace), so each test keeps its Secrets to itself.
+        command = [*self.wrapper, sys.executable, "-m", "dtk_operator", "run", "-n", self.namespace,
                    "--kubeconfig", str(self.kubeconfig), "--local-root", str(self.local_root),
-                   "--metrics-port", str(self.metrics_port)]
+                   "--metrics-port", str(self.metrics_port), "--operator-namespace", self.namespace]
         if self.allow_local:
             command.append("--allow-local-target")
         if self.verbose:

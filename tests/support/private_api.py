@@ -15,6 +15,7 @@ from dtk_sandbox.kubeapi.authorization import Denials
 from dtk_sandbox.kubeapi.latency import Latency
 from support.cluster import CRDS, Kube, new_namespace
 from support.operator_process import OperatorProcess
+from support.targets import ensure_default_target
 
 
 @contextmanager
@@ -27,6 +28,7 @@ def private_api(workdir: Path, *, crds: Path = CRDS, validation: bool = True,
     with ServedApi(emulator) as api:
         api.install_crds(crds)
         kubeconfig = write_kubeconfig(workdir / "kubeconfig", api.url)
+        ensure_default_target(kubeconfig)
         namespace = new_namespace(kubeconfig)
         operator = OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=workdir).start()
         try:

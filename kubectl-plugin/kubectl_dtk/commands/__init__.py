@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "list-tasks": "tasks.manage", "converge": "tasks.manage", "exec": "tasks.manage", "cancel-task": "tasks.manage",
     "task-action-detail": "tasks.action_detail",
     "describe-task": "describe.task",
+    "list-targets": "targets.listing",
     "version": "version.versions",
 }
 

@@ -45,6 +45,8 @@ def for_positional(metavar: str, scan: Scan, word: str) -> Answer:
 def for_flag(dest: str, scan: Scan, word: str) -> Answer:
     if dest == "task" and scan.instance:
         return _tasks(_client(scan), scan.instance)
+    if dest == "target":
+        return _targets(_client(scan))
     if dest == "namespace":
         return Answer([Candidate(name) for name in _client(scan).namespace_names()], NO_FILES)
     if dest == "kube_context":
@@ -118,6 +120,11 @@ def _rows(client: DtkClient, instance: str, task_ref: str) -> Answer:
 def _row_text(step: Mapping[str, Any]) -> str:
     node = step.get("node")
     return f"{step.get('name', '')}{f' on {node}' if node else ''} {step.get('status') or ''}".strip()
+
+
+def _targets(client: DtkClient) -> Answer:
+    found = client.list(r.TARGET_PLURAL, all_namespaces=True).get("items", [])
+    return Answer([Candidate(_name(t), str((t.get("spec") or {}).get("provider") or "")) for t in found])
 
 
 def _assemblies(client: DtkClient) -> Answer:

@@ -14,7 +14,7 @@ from kubectl_dtk.commands import COMMANDS
 from kubectl_dtk.completion.answer import FILES, NO_FILES, Answer, Candidate
 
 # Flags whose value is a file name: the shell completes those itself.
-FILE_FLAGS = frozenset({"--kubeconfig", "--target-file"})
+FILE_FLAGS = frozenset({"--kubeconfig"})
 
 
 class Scan:

@@ -14,9 +14,11 @@ from dtk_api import resources as r
 from dtk_api.assembly import AssemblySpec, SpecError, parse_assembly, too_many_members, whole_number
 from dtk_api.instance_status import InstanceFacts, Problem, instance_conditions, last_run, phase
 from dtk_api.limits import MAX_GROUP_MEMBERS, MAX_INSTANCE_NODES
+from dtk_api.targets import name_of
 from dtk_api.templating import param_rule, unsafe_values
 from dtk_api.validation import check_instance_spec
 from dtk_operator.engine.services import InstanceKey, Services
+from dtk_operator.engine.target_choice import choose_target
 from dtk_operator.engine.tasks import summaries, tasks_of
 from dtk_operator.kube.client import Body
 
@@ -28,6 +30,7 @@ class Checked:
     problem: Problem | None
     assembly: AssemblySpec | None = None
     assembly_body: Body | None = None
+    target: Mapping[str, Any] | None = None
 
 
 def key_of(body: Mapping[str, Any]) -> InstanceKey:
@@ -46,17 +49,9 @@ async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked
         return Checked(Problem(c.REASON_INVALID_SPEC, shape))
     spec = body["spec"]
     namespace = body["metadata"]["namespace"]
-    target = spec.get("target") or {}
-    runs_locally = target.get("provider") == "local" or (
-        target.get("provider") == "ec2" and (target.get("ec2") or {}).get("commandTransport") == "local")
-    if runs_locally and not services.options.allow_local_target:
-        return Checked(Problem(c.REASON_LOCAL_TARGET_DISABLED,
-                               "the local target (and the ec2 target's local command transport) runs commands on "
-                               "the operator's host; start the operator with --allow-local-target to use it"))
-    if target.get("provider") not in ("local", "ec2"):
-        return Checked(Problem(c.REASON_INVALID_SPEC, f"target provider '{target.get('provider')}' is not available"))
-    if target.get("provider") == "ec2" and not (target.get("ec2") or {}).get("region"):
-        return Checked(Problem(c.REASON_INVALID_SPEC, "the ec2 target needs target.ec2.region"))
+    target, problem = await choose_target(services, body)
+    if problem is not None:
+        return Checked(problem)
     attributes = spec.get("attributes") or {}
     # The schema says so too; this holds objects stored under an older CRD (SPEC 2).
     if unsafe := unsafe_values(attributes):
@@ -83,7 +78,7 @@ async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked
         return Checked(Problem(c.REASON_INVALID_SPEC, too_many_members(f"nodeGroups: group '{big[0][0]}'", big[0][1])))
     if too_many := too_many_nodes(len(assembly.nodes), cardinalities(spec, assembly)):
         return Checked(Problem(c.REASON_INVALID_SPEC, too_many))
-    return Checked(None, assembly, asm_body)
+    return Checked(None, assembly, asm_body, target)
 
 
 def too_many_nodes(singles: int, sizes: Mapping[str, int]) -> str:
@@ -99,9 +94,10 @@ def too_many_nodes(singles: int, sizes: Mapping[str, int]) -> str:
 
 
 def revision(body: Mapping[str, Any], assembly_body: Mapping[str, Any]) -> str:
-    """What a converge depends on: a change here (not in staged/power/policy) makes a new Task."""
+    """What a converge depends on: a change here (not in staged/power/policy) makes a new Task. (The
+    Target cannot change: spec.targetRef is immutable, and the one given is kept.)"""
     spec = body.get("spec") or {}
-    relevant = {k: spec.get(k) for k in ("assemblyRef", "target", "attributes", "nodeGroups")}
+    relevant = {k: spec.get(k) for k in ("assemblyRef", "attributes", "nodeGroups")}
     meta = assembly_body.get("metadata", {})
     relevant["assembly"] = [meta.get("uid"), meta.get("generation")]
     return hashlib.sha256(json.dumps(relevant, sort_keys=True).encode()).hexdigest()[:16]
@@ -127,6 +123,8 @@ async def refresh_instance(services: Services, namespace: str, name: str, *, obs
             "conditions": instance_conditions(status.get("conditions") or [], facts, datetime.now(UTC)),
             "message": checked.problem.message if checked.problem else "",
         }
+        if checked.target is not None:
+            patch["target"] = name_of(checked.target)
         if checked.assembly is not None:
             patch["assemblyTemplate"] = checked.assembly.template_path
             patch["nodeCount"] = checked.assembly.node_count(cardinalities(spec, checked.assembly))

@@ -8,10 +8,12 @@ from collections.abc import Mapping
 from typing import Any
 
 from dtk_api import resources as r
+from dtk_api.targets import name_of
 from dtk_api.validation import check_instance_spec
 from dtk_operator.engine.instances import cardinalities, check_instance, key_of, refresh_instance, revision
 from dtk_operator.engine.nodes import forget_nodes, recorded_nodes, remember_nodes, surplus_members
 from dtk_operator.engine.services import Services
+from dtk_operator.engine.target_users import count_users
 from dtk_operator.engine.tasks import create_task, is_terminal, tasks_of
 from dtk_operator.engine.trouble import let_go
 from dtk_operator.kube import events
@@ -42,6 +44,7 @@ async def _reconcile(services: Services, body: Mapping[str, Any]) -> None:
         events.warning(fresh, reason=checked.problem.reason, message=checked.problem.message)
     elif checked.assembly is not None and checked.assembly_body is not None:
         spec = fresh.get("spec") or {}
+        fresh = await _record_target(services, fresh, checked.target)
         await _terminate_surplus(services, fresh, cardinalities(spec, checked.assembly))
         if spec.get("power", "running") == "stopped":
             await power_off(services, fresh)
@@ -52,6 +55,17 @@ async def _reconcile(services: Services, body: Mapping[str, Any]) -> None:
                 await _new_task(services, fresh, r.CREATE_WORKFLOW, {"appliedRevision": wanted})
     generation = int(fresh["metadata"].get("generation") or 0)
     await refresh_instance(services, namespace, name, observed=generation)
+
+
+async def _record_target(services: Services, body: Mapping[str, Any], target: Mapping[str, Any] | None) -> Any:
+    """status.target, before anything runs: the Target every later Task and the deletion use."""
+    name = name_of(target) if target is not None else ""
+    if not name or (body.get("status") or {}).get("target") == name:
+        return body
+    namespace, instance = key_of(body)
+    recorded = await services.kube.patch_status(r.INSTANCE_PLURAL, namespace, instance, {"target": name})
+    await count_users(services, name)
+    return recorded
 
 
 async def _new_task(services: Services, body: Mapping[str, Any], workflow: str, status: dict[str, Any]) -> None:

@@ -32,6 +32,9 @@ class Options:
     # Where a Target's credentials Secret is when its credentialsSecretRef names no namespace: the
     # operator's own (its pod's), which is where the chart lets it read Secrets.
     operator_namespace: str = "dtk-system"
+    # The namespaces the operator watches (-n); empty: every namespace. A Target's users are counted
+    # where the operator may list instances.
+    namespaces: tuple[str, ...] = ()
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The Target for a ServiceInstance: the shared local one, or an EC2 one per distinct settings."""
+"""The target for a ServiceInstance's Target object: the shared local one, or an EC2 one per
+distinct settings."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 
+from dtk_api import resources as r
+from dtk_api.targets import wanted_name
 from dtk_operator.aws.ec2 import Ec2Api
 from dtk_operator.aws.errors import Observe
 from dtk_operator.aws.session import AwsSettings, ClientCache
@@ -33,22 +36,31 @@ def _placement(ec2: Mapping[str, Any]) -> Ec2Placement:
 
 
 class TargetFactory:
-    def __init__(self, *, kube: KubeClient, local: LocalTarget, observe_aws: Observe | None = None) -> None:
+    def __init__(self, *, kube: KubeClient, local: LocalTarget, observe_aws: Observe | None = None,
+                 operator_namespace: str = "dtk-system") -> None:
         self._kube, self.local, self._observe = kube, local, observe_aws
+        # Where a Target's credentials Secret is when its credentialsSecretRef names no namespace.
+        self.operator_namespace = operator_namespace
         self._clients = ClientCache()
         self._ec2: dict[tuple[str, Ec2Placement, str], Ec2Target] = {}
 
     async def for_instance(self, body: Mapping[str, Any]) -> Target:
-        target = (body.get("spec") or {}).get("target") or {}
-        provider = str(target.get("provider") or "local")
-        if provider == "local":
+        """The Target the instance runs on (status.target, or spec.targetRef before it is recorded).
+        Whether its namespace is still allowed is not asked here: a running Task goes on, and a
+        deletion always terminates the machines it made."""
+        name = wanted_name(body)
+        if not name:
+            fresh = await self._kube.get(r.INSTANCE_PLURAL, body["metadata"]["namespace"], body["metadata"]["name"])
+            name = wanted_name(fresh or {})
+        found = await self._kube.get_cluster(r.TARGET_PLURAL, name) if name else None
+        if found is None:
+            raise TargetError(f"Target '{name}' not found" if name else "no Target recorded for the instance yet")
+        spec = found.get("spec") or {}
+        if spec.get("provider") == "local":
             return self.local
-        if provider == "ec2":
-            return await self._ec2_target(str(body["metadata"]["namespace"]), target.get("ec2") or {})
-        raise TargetError(f"target provider '{provider}' is not available")
-
-    async def _settings(self, namespace: str, ec2: Mapping[str, Any]) -> AwsSettings:
-        return await self.aws_settings(ec2, ec2.get("credentialsSecretRef") or {}, namespace)
+        if spec.get("provider") == "ec2":
+            return await self._ec2_target(spec.get("ec2") or {}, spec.get("credentialsSecretRef") or {})
+        raise TargetError(f"target provider '{spec.get('provider')}' is not available")
 
     async def aws_settings(self, ec2: Mapping[str, Any], secret_ref: Mapping[str, Any], namespace: str) -> AwsSettings:
         """The AWS settings of `ec2` with the credentials of the Secret `secret_ref` names (in its
@@ -64,8 +76,8 @@ class TargetFactory:
         return AwsSettings(region=str(ec2.get("region") or ""), endpoint_url=str(ec2.get("endpointURL") or ""),
                            role_arn=str(ec2.get("roleArn") or ""), **found)
 
-    async def _ec2_target(self, namespace: str, ec2: Mapping[str, Any]) -> Ec2Target:
-        settings = await self._settings(namespace, ec2)
+    async def _ec2_target(self, ec2: Mapping[str, Any], secret_ref: Mapping[str, Any]) -> Ec2Target:
+        settings = await self.aws_settings(ec2, secret_ref, self.operator_namespace)
         transport = str(ec2.get("commandTransport") or "ssm")
         key = (settings.key(), _placement(ec2), transport)
         if key not in self._ec2:

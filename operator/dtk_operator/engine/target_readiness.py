@@ -1,5 +1,6 @@
-"""A Target's own status: is it usable (Ready, with the AWS account its credentials act in).
-Recomputed from the world on every call.
+"""A Target's own status: is it usable (Ready, with the AWS account its credentials act in), and
+which instances use it (they hold it: it is deleted only once they are gone). Recomputed from the
+world on every call.
 
 For `ec2` the check is `sts:GetCallerIdentity` with the Target's credentials, role and endpoint:
 it needs no IAM permission, so it proves exactly that the credentials are valid, the role can be
@@ -17,7 +18,9 @@ from dtk_api import conditions as c
 from dtk_api import resources as r
 from dtk_operator.aws.errors import classify
 from dtk_operator.aws.session import caller_account
+from dtk_operator.engine.lifecycle import reconcile_instance
 from dtk_operator.engine.services import Services
+from dtk_operator.engine.target_users import users_of, watched_instances
 from dtk_operator.targets.base import TargetError
 
 Readiness = tuple[bool, str, str, str]  # ready, reason, message, account id
@@ -30,8 +33,22 @@ async def reconcile_target(services: Services, body: Mapping[str, Any]) -> None:
     conditions = c.set_condition((body.get("status") or {}).get("conditions") or [], type_=c.READY,
                                  status="True" if ready else "False", reason=reason, message=message,
                                  now=datetime.now(UTC), generation=generation)
+    users = await users_of(services, str(meta["name"]))
     await services.kube.patch_cluster_status(r.TARGET_PLURAL, str(meta["name"]), {
-        "observedGeneration": generation, "conditions": conditions, "accountID": account})
+        "observedGeneration": generation, "conditions": conditions, "accountID": account, "instances": len(users)})
+    await _reconcile_waiting(services)
+
+
+# An instance Stalled for one of these may run once a Target appears, changes or turns Ready.
+WAITING_REASONS = frozenset({c.REASON_TARGET_NOT_FOUND, c.REASON_TARGET_NOT_ALLOWED, c.REASON_TARGET_NOT_READY})
+
+
+async def _reconcile_waiting(services: Services) -> None:
+    for instance in await watched_instances(services):
+        conditions = (instance.get("status") or {}).get("conditions") or []
+        if any(cond.get("type") == c.STALLED and cond.get("status") == "True" and cond.get("reason") in WAITING_REASONS
+               for cond in conditions if isinstance(cond, Mapping)):
+            await reconcile_instance(services, instance)
 
 
 async def readiness(services: Services, spec: Mapping[str, Any]) -> Readiness:
@@ -42,7 +59,7 @@ async def readiness(services: Services, spec: Mapping[str, Any]) -> Readiness:
     ec2 = spec.get("ec2") or {}
     try:
         settings = await services.targets.aws_settings(ec2, spec.get("credentialsSecretRef") or {},
-                                                       services.options.operator_namespace)
+                                                       services.targets.operator_namespace)
     except TargetError as error:
         return False, c.REASON_CREDENTIALS_NOT_FOUND, str(error), ""
     try:

@@ -93,10 +93,9 @@ async def let_go(services: Services, body: Mapping[str, Any], *, why: str) -> No
             unread = f" (the records in {shards} NodeShard(s) could not be read: {cut(describe(error), 100)})"
     named = cut(", ".join(f"{n.get('name')} ({n.get('instanceId') or 'no id'})" for n in nodes[:NODES_NAMED]), 360)
     more = f" and {len(nodes) - NODES_NAMED} more" if len(nodes) > NODES_NAMED else ""
-    meta, spec = body.get("metadata") or {}, body.get("spec")
-    target = spec.get("target") if isinstance(spec, Mapping) else None
+    meta = body.get("metadata") or {}
     tags = ""
-    if isinstance(target, Mapping) and target.get("provider") == "ec2":
+    if any(str(n.get("instanceId") or "").startswith("i-") for n in nodes):  # EC2's ids; local nodes have none
         tags = f" (EC2 instances tagged {r.TAG_NAMESPACE}={meta.get('namespace')}, {r.TAG_INSTANCE}={meta.get('name')})"
     left = f"{len(nodes)} node(s) may still run{tags}{unread}: {named}{more}" if nodes else f"no node on record{unread}"
     events.warning(body, reason="CleanupAbandoned",

@@ -144,6 +144,21 @@ class KubeClient:
     async def delete(self, plural: str, namespace: str, name: str) -> None:
         await self._call("delete_namespaced_custom_object", GROUP, VERSION, namespace, plural, name)
 
+    async def get_cluster(self, plural: str, name: str) -> Body | None:
+        """A cluster-scoped object (a Target), or None."""
+        try:
+            return cast(Body, await self._call("get_cluster_custom_object", GROUP, VERSION, plural, name))
+        except NotFound:
+            return None
+
+    async def namespace_labels(self, namespace: str) -> dict[str, str]:
+        """A namespace's labels (a Target may allow namespaces by a label selector)."""
+        try:
+            found = await asyncio.to_thread(self._core.read_namespace, namespace)
+        except ApiException as error:
+            raise _translate(error) from error
+        return dict(found.metadata.labels or {})
+
     async def list_cluster(self, plural: str) -> builtins.list[Body]:
         """Every object of a cluster-scoped kind (Targets), or of a namespaced one in every namespace."""
         found = await self._call("list_cluster_custom_object", GROUP, VERSION, plural)

@@ -23,6 +23,14 @@ HOME_KUBECONFIG = Path("~/.kube/config")
 NAMED_KINDS = ("contexts", "clusters", "users")
 
 
+def pod_namespace() -> str:
+    """The namespace of the pod the operator runs in ("" outside a pod)."""
+    try:
+        return SERVICE_ACCOUNT_NAMESPACE.read_text().strip() if in_pod() else ""
+    except OSError:
+        return ""
+
+
 def in_pod() -> bool:
     """What the kubernetes client's in-cluster login needs: the service's address and a token."""
     return bool(os.environ.get("KUBERNETES_SERVICE_HOST")) and SERVICE_ACCOUNT_TOKEN.exists()

@@ -116,6 +116,8 @@ def _kill_group(process: asyncio.subprocess.Process) -> None:
 async def run_shell(script: str, *, cwd: Path, env: Mapping[str, str], timeout: float | None) -> CommandOutcome:
     """`/bin/sh -c script` in its own process group, so a timeout or cancel kills its children too,
     and so does the operator's death (processes.py: the reaper knows the group)."""
+    if not REAPER.running:
+        await asyncio.to_thread(REAPER.start)  # its start-up, tens of ms, off the loop
     process = await asyncio.create_subprocess_exec(
         *held_command(script), cwd=cwd, env=dict(env), stdin=asyncio.subprocess.PIPE,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, start_new_session=True,

@@ -18,6 +18,7 @@ import asyncio
 import contextlib
 import logging
 import os
+import select
 import signal
 import subprocess
 import sys
@@ -34,10 +35,30 @@ LIFE_VARIABLE = "DTK_STEP_LIFE"  # which operator life started it
 THIS_LIFE = uuid.uuid4().hex
 REAP_DEADLINE_SECONDS = 10.0  # SIGKILLed processes are gone within milliseconds unless stuck in the kernel
 
-# The reaper's whole program: "+PGID" / "-PGID" lines; at end-of-file, SIGKILL what is listed.
-# `-S`: no site import, it starts in a few ms and holds no memory worth mentioning.
+# The reaper's whole program. It holds the operator's environment and execve made it dumpable
+# again, so first it makes itself non-dumpable as the operator is (hardening.py; 4 is
+# PR_SET_DUMPABLE) and says so on stdout: "ready", or why not (off Linux there is nothing to do,
+# and the operator has said so once). Then "+PGID" / "-PGID" lines on stdin; at end-of-file,
+# SIGKILL what is listed. `-S`: no site import, it starts in a few ms and holds no memory worth
+# mentioning. The step's wrapper needs none of this: it holds only the step's environment, and
+# becomes the step (held_command below).
 _REAPER = """
 import os, signal, sys
+def undumpable():
+    if not sys.platform.startswith("linux"):
+        return "ready"
+    try:
+        import ctypes
+        zero = ctypes.c_ulong(0)
+        if ctypes.CDLL(None, use_errno=True).prctl(4, zero, zero, zero, zero) == 0:
+            return "ready"
+        return "prctl(PR_SET_DUMPABLE, 0) failed: " + os.strerror(ctypes.get_errno())
+    except (ImportError, OSError, AttributeError) as error:
+        return "no prctl: " + str(error)
+try:
+    os.write(1, (undumpable() + "\\n").encode())
+except OSError:
+    pass
 groups = set()
 for line in sys.stdin:
     (groups.add if line[0] == "+" else groups.discard)(int(line[1:]))
@@ -47,6 +68,9 @@ for group in groups:
     except OSError:
         pass
 """
+# How long the operator waits for the reaper's first line: it comes in about 20 ms, later on a
+# machine starved of CPU. Past this, steps start anyway (the reaper still reaps), with a warning.
+READY_DEADLINE_SECONDS = 10.0
 
 
 class Reaper:
@@ -56,13 +80,25 @@ class Reaper:
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()  # the sandbox runs the operator in a thread of its own
 
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> None:
+        """Starts the reaper unless it runs, and returns once it is non-dumpable (or has said why
+        it cannot be): no step may begin before, or it could read the reaper's environment. It
+        waits for the reaper's start-up, tens of ms: call it off the event loop."""
+        self._pipe()
+
     def _pipe(self) -> int:
         with self._lock:
             if self._process is None or self._process.poll() is not None:
                 # A session of its own: a signal to the operator's process group (a terminal's
                 # Ctrl-C) must not take the reaper along before it has done its work.
-                self._process = subprocess.Popen([sys.executable, "-S", "-c", _REAPER], stdin=subprocess.PIPE,
-                                                 stdout=subprocess.DEVNULL, start_new_session=True)
+                process = subprocess.Popen([sys.executable, "-S", "-c", _REAPER], stdin=subprocess.PIPE,
+                                           stdout=subprocess.PIPE, start_new_session=True)
+                _await_ready(process)
+                self._process = process
             assert self._process.stdin is not None
             return self._process.stdin.fileno()
 
@@ -91,6 +127,20 @@ class Reaper:
             process.wait(timeout)
         except subprocess.TimeoutExpired:
             logger.error("step reaper did not finish within %g s; its steps may still run", timeout)
+
+
+def _await_ready(process: subprocess.Popen[bytes]) -> None:
+    """Waits (up to READY_DEADLINE_SECONDS) for the reaper's first line, then closes its stdout."""
+    if process.stdout is None:
+        return
+    with process.stdout:
+        if select.select([process.stdout], [], [], READY_DEADLINE_SECONDS)[0]:
+            said = process.stdout.readline().decode(errors="replace").strip() or "it exited"
+        else:
+            said = f"no word from it within {READY_DEADLINE_SECONDS:g} s"
+    if said != "ready":
+        logger.warning("the step reaper (pid %d) may be dumpable (%s): local steps, which run as the "
+                       "operator's user, could read its environment through /proc", process.pid, said)
 
 
 REAPER = Reaper()

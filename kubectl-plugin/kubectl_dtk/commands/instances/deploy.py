@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser, *, streaming: bool = False) -
     parser.add_argument("assembly", metavar="ASSEMBLY",
                         help="the Assembly: its name, or the ID or name that list-assemblies or ls shows")
     parser.add_argument("name", metavar="NAME", help="name of the new service instance")
-    parser.add_argument("--target-file", metavar="F", help="YAML: a target block, or a ServiceInstance spec with "
-                        "`target:` (default: the local sandbox target)")
+    parser.add_argument("--target", metavar="TARGET", default="", help="the Target the nodes run on (list-targets "
+                        "shows them; default: the default Target of the namespace)")
     if streaming:
         parser.add_argument("-s", "--stream-results", action="store_true", help="stream the task until it ends")
         parser.add_argument("--timeout", type=float, help="seconds to wait for the task, and with -s for its end "
@@ -37,14 +37,9 @@ def add_arguments(parser: argparse.ArgumentParser, *, streaming: bool = False) -
 
 def _create(ctx: Context, args: argparse.Namespace, *, staged: bool) -> dict[str, Any]:
     single_namespace(ctx, args.command)
-    spec = d.load_target_file(args.target_file) if args.target_file else {}
     assembly = d.resolve_assembly(ctx, args.assembly)
-    body = d.instance_body(args.name, assembly["metadata"]["name"], spec=spec, staged=staged)
-    created = ctx.client.create(r.INSTANCE_PLURAL, body)
-    if not args.target_file:  # where the nodes go matters: the local target runs commands on a host
-        ctx.warn(f"no --target-file: using the {d.DEFAULT_TARGET['name']} target (nodes are sandbox directories "
-                 "on the operator's host)")
-    return created
+    body = d.instance_body(args.name, assembly["metadata"]["name"], target=args.target, staged=staged)
+    return ctx.client.create(r.INSTANCE_PLURAL, body)
 
 
 def run_deploy(ctx: Context, args: argparse.Namespace) -> int:

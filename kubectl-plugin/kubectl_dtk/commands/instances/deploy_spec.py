@@ -1,17 +1,13 @@
-"""`deploy` and `stage`: the ServiceInstance to create, where it runs, and DTK's answer to print.
+"""`deploy` and `stage`: the ServiceInstance to create, and DTK's answer to print.
 
-Target (`--target-file F`, YAML), one of:
-- a target block: `{name: vpc-us-east-1, provider: ec2, ec2: {region: ...}}`;
-- a ServiceInstance spec holding `target:` (its attributes, nodeGroups, deletionPolicy and power
-  are kept too), or a whole ServiceInstance manifest, whose spec is used.
-`assemblyRef` and `staged` always come from the command line.
-Without the flag the target is the local sandbox (DEFAULT_TARGET).
+Where the nodes run is a Target's (cluster-scoped, made by the cluster's admins): `--target NAME`
+names one, as spec.targetRef; without it the operator uses the default Target that allows the
+namespace, and records which in the instance's status.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 from dtk_api import resources as r
@@ -22,41 +18,16 @@ from kubectl_dtk.api.errors import ApiError, CommandError
 from kubectl_dtk.api.objects import match_ref, short_id, stalled_message, tasks_of
 from kubectl_dtk.commands.instances.polling import poll_until
 
-# The CRD requires a target and an ec2 one cannot be guessed (region, subnet, credentials). The
-# local sandbox is what `dtk-operator sandbox` and the examples use; on an operator started
-# without --allow-local-target the instance turns Stalled saying so: nothing is spent silently.
-DEFAULT_TARGET: Mapping[str, str] = {"name": "local-sandbox", "provider": "local"}
 # Seconds `deploy` waits for the operator to create the instance's Task when --timeout is not
 # given; it usually takes well under a second, and without it deploy still succeeds, just
 # without a task_id.
 TASK_WAIT_SECONDS = 10.0
-FROM_COMMAND_LINE = ("assemblyRef", "staged")
 
 
-def load_target_file(path: str) -> dict[str, Any]:
-    """The spec fields a target file contributes; exit 2 with the reason when it cannot be used."""
-    import yaml  # only when a file is given: the other commands stay light
-
-    try:
-        document = yaml.safe_load(Path(path).read_text())
-    except (OSError, yaml.YAMLError) as error:
-        raise CommandError(f"cannot read --target-file {path}: {error}", exit_codes.USAGE_OR_API) from error
-    return spec_from_target_document(document, path)
-
-
-def spec_from_target_document(document: object, path: str) -> dict[str, Any]:
-    if isinstance(document, Mapping) and document.get("kind") == r.INSTANCE_KIND:
-        document = document.get("spec")
-    if isinstance(document, Mapping) and isinstance(document.get("target"), Mapping):
-        return {key: value for key, value in document.items() if key not in FROM_COMMAND_LINE}
-    if isinstance(document, Mapping) and "provider" in document:
-        return {"target": dict(document)}
-    raise CommandError(f"--target-file {path} holds neither a target block (with `provider:`) nor a "
-                       "ServiceInstance spec (with `target:`)", exit_codes.USAGE_OR_API)
-
-
-def instance_body(name: str, assembly: str, *, spec: Mapping[str, Any], staged: bool) -> Body:
-    body_spec = {"target": dict(DEFAULT_TARGET), **spec, "assemblyRef": {"name": assembly}, "staged": staged}
+def instance_body(name: str, assembly: str, *, target: str, staged: bool) -> Body:
+    body_spec: dict[str, Any] = {"assemblyRef": {"name": assembly}, "staged": staged}
+    if target:
+        body_spec["targetRef"] = {"name": target}
     return {"apiVersion": r.API_VERSION, "kind": r.INSTANCE_KIND, "metadata": {"name": name}, "spec": body_spec}
 
 

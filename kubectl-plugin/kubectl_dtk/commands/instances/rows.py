@@ -63,12 +63,14 @@ def created_at(body: Mapping[str, Any]) -> str:
 
 
 def instance_row(body: Mapping[str, Any]) -> Row:
-    """ASSEMBLY NAME is the instance's own name, as DTK's `ls` showed it (seed 001)."""
+    """ASSEMBLY NAME is the instance's own name, as DTK's `ls` showed it (seed 001); TARGET the
+    Target it runs on (or names, before the operator has seen it)."""
     spec, status = body.get("spec") or {}, body.get("status") or {}
     last_run = status.get("lastRun") or {}
     return (short_id(body), _text(body.get("metadata", {}).get("name")), instance_status_cell(body),
             _text(last_run.get("state")), _text(status.get("assemblyTemplate")),
-            _text((spec.get("target") or {}).get("name")), _text(status.get("nodeCount")), created_at(body))
+            _text(status.get("target") or (spec.get("targetRef") or {}).get("name")), _text(status.get("nodeCount")),
+            created_at(body))
 
 
 def node_id(instance_uid: str, node_name: str) -> str:

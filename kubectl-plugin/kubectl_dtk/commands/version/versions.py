@@ -23,7 +23,7 @@ from kubectl_dtk.views.output import emit
 
 DISTRIBUTION = "kube-dtk"
 OPERATOR_SELECTOR = "app.kubernetes.io/part-of=kube-dtk"
-KINDS = (r.ASSEMBLY_PLURAL, r.INSTANCE_PLURAL, r.TASK_PLURAL, r.SHARD_PLURAL, r.NODE_SHARD_PLURAL)
+KINDS = (r.ASSEMBLY_PLURAL, r.INSTANCE_PLURAL, r.TASK_PLURAL, r.TARGET_PLURAL, r.SHARD_PLURAL, r.NODE_SHARD_PLURAL)
 
 
 def register(commands: Any, common_flags: Flags) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from dtk_api import targets as c
+from dtk_api import conditions as c
 from dtk_api.resources import DEFAULT_TARGET_ANNOTATION
 from dtk_api.targets import allows, choose, runs_on_operator_host, selects
 

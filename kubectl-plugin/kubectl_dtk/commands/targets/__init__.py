@@ -1,0 +1,1 @@
+"""Targets (cluster-scoped, made by the cluster's admins): listing (list-targets)."""
