@@ -218,11 +218,13 @@ def test_no_role_of_the_chart_has_a_wildcard(case: str) -> None:
 
 def test_the_record_is_of_operators_told_their_namespaces(recorded: list[Recorded]) -> None:
     """What the placing assumes: the e2e operators (run with -n) asked nothing across all namespaces
-    of the five kinds, and the record is not empty."""
+    of the five namespaced kinds (Targets are cluster-scoped), and the record is not empty."""
     accesses = operator_accesses(recorded)
     assert {a.resource for a in accesses if a.group == r.GROUP} == {
-        r.ASSEMBLY_PLURAL, r.INSTANCE_PLURAL, r.TASK_PLURAL, r.SHARD_PLURAL, r.NODE_SHARD_PLURAL}
-    assert [a for a in accesses if a.group == r.GROUP and a.namespace != NAMESPACED] == []
+        r.ASSEMBLY_PLURAL, r.INSTANCE_PLURAL, r.TASK_PLURAL, r.SHARD_PLURAL, r.NODE_SHARD_PLURAL, r.TARGET_PLURAL}
+    assert [a for a in accesses if a.group == r.GROUP and a.resource != r.TARGET_PLURAL
+            and a.namespace != NAMESPACED] == []
+    assert [a for a in accesses if a.resource == r.TARGET_PLURAL and a.namespace] == []
 
 
 # The proof fails when the chart changes: one rule out, one verb in.

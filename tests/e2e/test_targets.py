@@ -10,7 +10,8 @@ from support.cluster import Kube
 from support.ec2 import secret
 from support.moto_server import free_port
 from support.operator_process import OperatorProcess
-from support.targets import Targets, target_body
+from support.plugin import dtk
+from support.targets import DEFAULT_TARGET, Targets, target_body
 
 MOTO_ACCOUNT = "123456789012"  # the account moto answers for
 
@@ -58,3 +59,19 @@ def test_a_missing_secret_or_a_dead_endpoint_is_not_ready_saying_why(
     targets.patch(dead, {"spec": {"ec2": {"endpointURL": ec2_proxy.url}}})  # mended: the condition follows
     mended = targets.ready_condition(dead)
     assert (mended["status"], mended["reason"]) == ("True", "CredentialsVerified")
+
+
+def test_list_targets_says_which_the_namespace_may_use(kube: Kube, operator: OperatorProcess, targets: Targets) -> None:
+    here = targets.create(target_body("here", "local", allowed={"list": [kube.namespace]}))
+    elsewhere = targets.create(target_body("elsewhere", "local", allowed={"list": ["team-z"]}))
+    for name in (here, elsewhere):
+        targets.ready_condition(name)
+    listed = dtk(kube.kubeconfig, kube.namespace, "list-targets")
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert [c.strip() for c in lines[1].split("|")[1:-1]] == [
+        "NAME", "PROVIDER", "REGION", "DEFAULT", "READY", "INSTANCES", "ALLOWED HERE"]
+    rows = {cells[0]: cells for cells in ([c.strip() for c in line.split("|")[1:-1]] for line in lines[3:-2])}
+    assert rows[here] == [here, "local", "", "", "True", "0", "yes"]
+    assert rows[elsewhere] == [elsewhere, "local", "", "", "True", "0", "no"]
+    assert rows[DEFAULT_TARGET][3:7:3] == ["yes", "yes"]  # the session's default, allowed here

@@ -8,7 +8,7 @@ from dataclasses import replace
 from typing import Any
 
 from dtk_api import resources as r
-from dtk_api.targets import wanted_name
+from dtk_api.targets import choose, wanted_name
 from dtk_operator.aws.ec2 import Ec2Api
 from dtk_operator.aws.errors import Observe
 from dtk_operator.aws.session import AwsSettings, ClientCache
@@ -48,13 +48,14 @@ class TargetFactory:
         """The Target the instance runs on (status.target, or spec.targetRef before it is recorded).
         Whether its namespace is still allowed is not asked here: a running Task goes on, and a
         deletion always terminates the machines it made."""
+        namespace = str(body["metadata"]["namespace"])
         name = wanted_name(body)
         if not name:
-            fresh = await self._kube.get(r.INSTANCE_PLURAL, body["metadata"]["namespace"], body["metadata"]["name"])
+            fresh = await self._kube.get(r.INSTANCE_PLURAL, namespace, body["metadata"]["name"])
             name = wanted_name(fresh or {})
-        found = await self._kube.get_cluster(r.TARGET_PLURAL, name) if name else None
+        found = await self._kube.get_cluster(r.TARGET_PLURAL, name) if name else await self._default(namespace)
         if found is None:
-            raise TargetError(f"Target '{name}' not found" if name else "no Target recorded for the instance yet")
+            raise TargetError(f"Target '{name}' not found")
         spec = found.get("spec") or {}
         if spec.get("provider") == "local":
             return self.local
@@ -75,6 +76,15 @@ class TargetFactory:
             found = {field: _pick(data, names) for field, names in _KEYS.items()}
         return AwsSettings(region=str(ec2.get("region") or ""), endpoint_url=str(ec2.get("endpointURL") or ""),
                            role_arn=str(ec2.get("roleArn") or ""), **found)
+
+    async def _default(self, namespace: str) -> Mapping[str, Any]:
+        """The namespace's default Target, for a Task that starts before its instance's reconcile
+        has recorded one (a Task created by hand, or found at start-up): the one it will record."""
+        choice = choose(await self._kube.list_cluster(r.TARGET_PLURAL), wanted="", namespace=namespace,
+                        labels=await self._kube.namespace_labels(namespace))
+        if choice.target is None:
+            raise TargetError(choice.message)
+        return choice.target
 
     async def _ec2_target(self, ec2: Mapping[str, Any], secret_ref: Mapping[str, Any]) -> Ec2Target:
         settings = await self.aws_settings(ec2, secret_ref, self.operator_namespace)
