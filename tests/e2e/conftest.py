@@ -12,7 +12,7 @@ from support.aws_proxy import AwsProxy, aws_proxy
 from support.chart_rbac import after_e2e
 from support.cluster import Kube, api_server, drop_namespace, new_namespace
 from support.moto_server import MotoServer
-from support.operator_process import OperatorProcess
+from support.operator_process import OperatorProcess, served
 from support.targets import Targets
 
 
@@ -50,14 +50,8 @@ def targets(kube: Kube) -> Targets:
 
 def _operator(request: pytest.FixtureRequest, kubeconfig: Path, namespace: str, tmp_path: Path,
               allow_local: bool, verbose: bool = False) -> Iterator[OperatorProcess]:
-    process = OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path, allow_local=allow_local,
-                              verbose=verbose)
-    process.start()
-    yield process
-    process.stop()
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        print(f"\n--- operator log (last lines) ---\n{process.log_tail()}")
+    yield from served(request, OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path,
+                                               allow_local=allow_local, verbose=verbose))
 
 
 @pytest.fixture

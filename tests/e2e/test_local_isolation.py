@@ -21,7 +21,7 @@ import pytest
 from dtk_api import resources as r
 from support.cluster import Kube
 from support.manifests import assembly, component, instance, steps_of
-from support.operator_process import OperatorProcess
+from support.operator_process import OperatorProcess, served
 
 OPERATOR_USER = 65532  # the image's (Containerfile)
 PLANTED = "planted-4c1d-not-for-steps"  # a credential in the operator's environment
@@ -84,14 +84,8 @@ def unprivileged_operator(request: pytest.FixtureRequest, kubeconfig: Path, name
         os.chown(folder, OPERATOR_USER, OPERATOR_USER)
     # USER: kopf names the operator after its user (getpass), and this host's passwd may lack the image's.
     env = {**INHERITED, "HOME": str(home), "TMPDIR": str(home), "USER": "dtk", "AWS_SECRET_ACCESS_KEY": PLANTED}
-    process = OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path, env=env,
-                              wrapper=wrapper)
-    process.start()
-    yield process
-    process.stop()
-    report = getattr(request.node, "report_call", None)
-    if report is not None and report.failed:
-        print(f"\n--- operator log (last lines) ---\n{process.log_tail()}")
+    yield from served(request, OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=tmp_path,
+                                               env=env, wrapper=wrapper))
 
 
 def _children(pid: int) -> set[int]:

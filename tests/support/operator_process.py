@@ -8,8 +8,9 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from support.moto_server import free_port
 
@@ -131,3 +132,14 @@ class OperatorProcess:
         if not self.log.exists():
             return ""
         return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+
+
+def served(request: Any, process: OperatorProcess) -> Iterator[OperatorProcess]:
+    """A fixture's body: `process` started for the test and stopped after it, the end of its log
+    printed when the test failed (`request.node.report_call`, set by the e2e conftest's hook)."""
+    process.start()
+    yield process
+    process.stop()
+    report = getattr(request.node, "report_call", None)
+    if report is not None and report.failed:
+        print(f"\n--- operator log (last lines) ---\n{process.log_tail()}")
