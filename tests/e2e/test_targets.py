@@ -4,13 +4,16 @@ ec2 Target's credentials, role and endpoint with sts:GetCallerIdentity against m
 from __future__ import annotations
 
 import subprocess
+from pathlib import Path
 
+from dtk_sandbox.kubeapi.authorization import Denials
 from support.aws_proxy import AwsProxy
 from support.cluster import Kube
 from support.ec2 import secret
 from support.moto_server import free_port
 from support.operator_process import OperatorProcess
 from support.plugin import dtk
+from support.private_api import private_api
 from support.targets import DEFAULT_TARGET, Targets, target_body
 
 MOTO_ACCOUNT = "123456789012"  # the account moto answers for
@@ -75,3 +78,16 @@ def test_list_targets_says_which_the_namespace_may_use(kube: Kube, operator: Ope
     assert rows[here] == [here, "local", "", "", "True", "0", "yes"]
     assert rows[elsewhere] == [elsewhere, "local", "", "", "True", "0", "no"]
     assert rows[DEFAULT_TARGET][3:7:3] == ["yes", "yes"]  # the session's default, allowed here
+
+
+def test_a_secret_the_operator_may_not_read_leaves_the_target_not_ready_saying_so(tmp_path: Path) -> None:
+    """As with the chart's roles, which let it read Secrets in its own namespace only."""
+    denials = Denials()
+    denials.deny("get", "", "secrets")
+    with private_api(tmp_path, denials=denials) as (kube, _operator):
+        name = Targets(kube).create(target_body("far", endpoint="http://127.0.0.1:9",
+                                                secret={"name": "aws-creds", "namespace": "team-b"}))
+        refused = Targets(kube).ready_condition(name)
+        assert (refused["status"], refused["reason"]) == ("False", "CredentialsNotFound")
+        assert refused["message"].startswith("credentials secret 'aws-creds' in namespace team-b cannot be read by "
+                                             "the operator: ")

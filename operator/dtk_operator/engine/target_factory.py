@@ -12,7 +12,7 @@ from dtk_api.targets import choose, wanted_name
 from dtk_operator.aws.ec2 import Ec2Api
 from dtk_operator.aws.errors import Observe
 from dtk_operator.aws.session import AwsSettings, ClientCache
-from dtk_operator.kube.client import KubeClient, NotFound
+from dtk_operator.kube.client import Forbidden, KubeClient, NotFound
 from dtk_operator.targets.base import CommandOutcome, CommandRequest, NodeFacts, Target, TargetError
 from dtk_operator.targets.ec2 import CommandRunner, Ec2Placement, Ec2Target
 from dtk_operator.targets.local import LocalTarget
@@ -73,6 +73,9 @@ class TargetFactory:
                 data = await self._kube.secret_data(where, ref)
             except NotFound as error:
                 raise TargetError(f"credentials secret '{ref}' not found in namespace {where}") from error
+            except Forbidden as error:  # RBAC: a Secret outside the operator's namespace, by default
+                raise TargetError(f"credentials secret '{ref}' in namespace {where} cannot be read by the operator: "
+                                  f"{error}") from error
             found = {field: _pick(data, names) for field, names in _KEYS.items()}
         return AwsSettings(region=str(ec2.get("region") or ""), endpoint_url=str(ec2.get("endpointURL") or ""),
                            role_arn=str(ec2.get("roleArn") or ""), **found)

@@ -37,6 +37,10 @@ class NotFound(LookupError):
     """The object is gone: a permanent answer, never retried."""
 
 
+class Forbidden(PermissionError):
+    """RBAC said no (403): permanent until an admin grants more. The message is the server's."""
+
+
 class AlreadyExists(RuntimeError):
     """A create met an object of the same name: callers decide whether it is theirs."""
 
@@ -95,10 +99,13 @@ class KubeClient:
         self._core = k8s.CoreV1Api(api_client)
 
     async def secret_data(self, namespace: str, name: str) -> dict[str, str]:
-        """A Secret's values, decoded. Callers must never log, post or store them."""
+        """A Secret's values, decoded. Callers must never log, post or store them. Raises NotFound,
+        or Forbidden when the operator may not read it there (the chart lets it read its own namespace)."""
         try:
             secret = await asyncio.to_thread(self._core.read_namespaced_secret, name, namespace)
         except ApiException as error:
+            if error.status == 403:
+                raise Forbidden(_server_message(error) or str(error.reason)) from error
             raise _translate(error) from error
         return {k: base64.b64decode(v).decode() for k, v in (secret.data or {}).items()}
 
