@@ -1,7 +1,8 @@
 """A tenant with the chart's aggregated `edit` role in team-a, on an API server that enforces RBAC
 for it (the emulator's, with the chart's rendered roles): it cannot touch Targets, cannot use one
 that does not allow team-a (and the operator calls no AWS API for it, beyond checking that Target),
-and converges on one that does. Also: a Target in use is kept until its instances are gone.
+and converges on one that does. Also: a Target in use is kept until its instances are gone, and one
+that stops allowing a namespace lets the running Task finish but starts nothing new there.
 """
 
 from __future__ import annotations
@@ -23,7 +24,8 @@ from support.aws_proxy import AwsProxy, aws_proxy
 from support.chart_rbac import render
 from support.cluster import CRDS, Kube
 from support.ec2 import cluster, secret
-from support.manifests import condition, ec2_instance
+from support.gates import gate_step
+from support.manifests import assembly, component, condition, ec2_instance, instance, task
 from support.moto_server import MotoServer
 from support.operator_process import OperatorProcess
 from support.targets import target_body
@@ -132,3 +134,27 @@ def test_a_target_in_use_is_kept_until_its_instances_are_gone(
     kube.wait("the instance to be released", lambda: kube.get(r.INSTANCE_PLURAL, "c1") is None, timeout=60)
     kube.wait("the Target to go once unused", lambda: targets.get(name) is None and "gone", timeout=30)
     assert ec2_proxy.calls["TerminateInstances"] >= 1  # the machines were terminated through it first
+
+
+def test_a_target_that_stops_allowing_the_namespace_lets_the_running_task_finish_and_refuses_the_next(
+        kube: Kube, operator: OperatorProcess, targets: Any, tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+    name = targets.create(target_body("revoked", "local", allowed={"list": [kube.namespace]}))
+    kube.create(r.ASSEMBLY_PLURAL, assembly("held", components=[component("wait", gate_step(gate))],
+                                            nodes={"web": ["wait"]}, stages=[{"name": "wait", "components": ["wait"]}],
+                                            workflows=[{"name": "again", "stages": [{"name": "again",
+                                                                                     "components": ["wait"]}]}]))
+    kube.create(r.INSTANCE_PLURAL, instance("app", "held", targetRef={"name": name}))
+    first = kube.first_task("app")
+    kube.task_when(first, lambda t: (t.get("status") or {}).get("state") == "executing")
+    targets.patch(name, {"spec": {"allowedNamespaces": {"list": ["team-z"]}}})  # the admin takes it back
+    stalled = condition(kube.condition_when(r.INSTANCE_PLURAL, "app", "Stalled"), "Stalled")
+    assert stalled["reason"] == "TargetNotAllowed", stalled
+    gate.touch()
+    assert kube.finished_task(first)["status"]["state"] == "succeeded"  # the running one went on
+    kube.create(r.TASK_PLURAL, task("app-again", "app", "again"))
+    refused = kube.finished_task("app-again")["status"]
+    assert refused["state"] == "failed" and refused["failure"]["message"] == (
+        f"task is invalid: Target '{name}' does not allow namespace {kube.namespace} (its allowedNamespaces)")
+    kube.delete(r.INSTANCE_PLURAL, "app")  # its machines are still released through the Target
+    kube.wait("the instance to be released", lambda: kube.get(r.INSTANCE_PLURAL, "app") is None, timeout=60)

@@ -135,9 +135,13 @@ class OperatorProcess:
 
 
 def served(request: Any, process: OperatorProcess) -> Iterator[OperatorProcess]:
-    """A fixture's body: `process` started for the test and stopped after it, the end of its log
-    printed when the test failed (`request.node.report_call`, set by the e2e conftest's hook)."""
+    """A fixture's body: `process` started for the test (once it has found the session's default
+    Target Ready) and stopped after it, the end of its log printed when the test failed
+    (`request.node.report_call`, set by the e2e conftest's hook)."""
+    from support.targets import default_target_ready
+
     process.start()
+    default_target_ready(process.kubeconfig)
     yield process
     process.stop()
     report = getattr(request.node, "report_call", None)

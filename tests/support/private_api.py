@@ -15,7 +15,7 @@ from dtk_sandbox.kubeapi.authorization import Denials
 from dtk_sandbox.kubeapi.latency import Latency
 from support.cluster import CRDS, Kube, new_namespace
 from support.operator_process import OperatorProcess
-from support.targets import ensure_default_target
+from support.targets import default_target_ready, ensure_default_target
 
 
 @contextmanager
@@ -31,6 +31,7 @@ def private_api(workdir: Path, *, crds: Path = CRDS, validation: bool = True,
         ensure_default_target(kubeconfig)
         namespace = new_namespace(kubeconfig)
         operator = OperatorProcess(kubeconfig=kubeconfig, namespace=namespace, workdir=workdir).start()
+        default_target_ready(kubeconfig)
         try:
             yield Kube(kubeconfig, namespace), operator
         finally:

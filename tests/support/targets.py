@@ -5,6 +5,7 @@ namespaces labelled NO_DEFAULT_LABEL (for the tests of what happens without a de
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any
 
@@ -46,6 +47,20 @@ def ensure_default_target(kubeconfig: Path) -> None:
     except ApiException as error:
         if error.status != 409:  # made by the other worker, or an earlier run
             raise
+
+
+def default_target_ready(kubeconfig: Path, timeout: float = 30.0) -> None:
+    """Until an operator has found the session's default Target Ready: an instance checked before
+    would be Stalled (TargetNotReady) for a moment, and a test waiting for another Stalled reason
+    could see that one first. Operators started for a test call this once they run."""
+    api, deadline = _api(kubeconfig), time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        body = api.get_cluster_custom_object(r.GROUP, r.VERSION, r.TARGET_PLURAL, DEFAULT_TARGET)
+        if any(c.get("type") == "Ready" and c.get("status") == "True"
+               for c in (body.get("status") or {}).get("conditions") or []):
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"the default Target {DEFAULT_TARGET} was not Ready within {timeout:g} s")
 
 
 def remove_targets_of(kubeconfig: Path, namespace: str) -> None:

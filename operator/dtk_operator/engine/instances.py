@@ -44,13 +44,18 @@ def cardinalities(spec: Mapping[str, Any], assembly: AssemblySpec) -> dict[str, 
     return sizes
 
 
-async def check_instance(services: Services, body: Mapping[str, Any]) -> Checked:
+# What a running Task outlives: its Target no longer allowing the namespace, or not Ready for a
+# while, stalls the instance's next Task, never the one already under way (resumed after a restart).
+RUNNING_TASK_GOES_ON = frozenset({c.REASON_TARGET_NOT_ALLOWED, c.REASON_TARGET_NOT_READY})
+
+
+async def check_instance(services: Services, body: Mapping[str, Any], *, resumed: bool = False) -> Checked:
     if shape := check_instance_spec(body.get("spec")):  # stored without schema checks (SPEC 2)
         return Checked(Problem(c.REASON_INVALID_SPEC, shape))
     spec = body["spec"]
     namespace = body["metadata"]["namespace"]
     target, problem = await choose_target(services, body)
-    if problem is not None:
+    if problem is not None and not (resumed and problem.reason in RUNNING_TASK_GOES_ON):
         return Checked(problem)
     attributes = spec.get("attributes") or {}
     # The schema says so too; this holds objects stored under an older CRD (SPEC 2).

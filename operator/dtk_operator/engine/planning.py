@@ -26,7 +26,7 @@ class Planned:
 async def plan_task(services: Services, task: Mapping[str, Any], status: TaskStatus,
                     instance: Mapping[str, Any]) -> Planned:
     """Raises TemplateError with a message for the user when the Task cannot run as asked."""
-    checked = await check_instance(services, instance)
+    checked = await check_instance(services, instance, resumed=bool(status.steps))
     if checked.problem is not None or checked.assembly is None:
         raise TemplateError(checked.problem.message if checked.problem else "assembly unavailable")
     spec, si_spec = task.get("spec") or {}, instance.get("spec") or {}

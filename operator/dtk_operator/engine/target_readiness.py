@@ -16,6 +16,7 @@ from typing import Any
 
 from dtk_api import conditions as c
 from dtk_api import resources as r
+from dtk_api.targets import wanted_name
 from dtk_operator.aws.errors import classify
 from dtk_operator.aws.session import caller_account
 from dtk_operator.engine.lifecycle import reconcile_instance
@@ -36,18 +37,21 @@ async def reconcile_target(services: Services, body: Mapping[str, Any]) -> None:
     users = await users_of(services, str(meta["name"]))
     await services.kube.patch_cluster_status(r.TARGET_PLURAL, str(meta["name"]), {
         "observedGeneration": generation, "conditions": conditions, "accountID": account, "instances": len(users)})
-    await _reconcile_waiting(services)
+    await _reconcile_affected(services, str(meta["name"]))
 
 
 # An instance Stalled for one of these may run once a Target appears, changes or turns Ready.
 WAITING_REASONS = frozenset({c.REASON_TARGET_NOT_FOUND, c.REASON_TARGET_NOT_ALLOWED, c.REASON_TARGET_NOT_READY})
 
 
-async def _reconcile_waiting(services: Services) -> None:
+async def _reconcile_affected(services: Services, name: str) -> None:
+    """The instances this Target's change may concern: its own (say, it no longer allows their
+    namespace: Stalled at once, a running Task left alone) and those waiting for a Target."""
     for instance in await watched_instances(services):
         conditions = (instance.get("status") or {}).get("conditions") or []
-        if any(cond.get("type") == c.STALLED and cond.get("status") == "True" and cond.get("reason") in WAITING_REASONS
-               for cond in conditions if isinstance(cond, Mapping)):
+        waiting = any(cond.get("type") == c.STALLED and cond.get("status") == "True"
+                      and cond.get("reason") in WAITING_REASONS for cond in conditions if isinstance(cond, Mapping))
+        if waiting or wanted_name(instance) == name:
             await reconcile_instance(services, instance)
 
 
